@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RightsholdersConfig(AppConfig):
+    name = "rightsholders"
+    verbose_name = "Rights holders and the rights registry"

@@ -1,0 +1,7 @@
+"""Version 1 of the API: every app's endpoints under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("rightsholders.api.urls")),
+]

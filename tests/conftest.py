@@ -1,0 +1,208 @@
+"""Fixtures shared by the whole suite, and the gate for tests that need real services.
+
+Tests marked ``postgres``, ``redis``, ``celery_worker`` or ``browser`` skip with a
+reason when the service is missing, so ``make test`` passes on a bare laptop.
+With ``TAKEDOWN_REQUIRE_SERVICES=1`` (set by ``.ci/run``) a missing service is a
+failure instead: CI cannot go green by skipping what it exists to run.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings as django_settings
+
+from listings.models import Platform
+from rightsholders.models import Membership, Organisation, Right
+from tests.listings.factories import ListingFactory, PlatformFactory, SellerFactory
+from tests.rightsholders.factories import (
+    AgentAuthorisationFactory,
+    AuthorisedSellerFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ProofDocumentFactory,
+    RightFactory,
+    RightImageFactory,
+)
+from tests.takedown.factories import PASSWORD, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("TAKEDOWN_REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("TAKEDOWN_CHROMIUM", "/usr/bin/chromium")
+
+
+def service_missing(reason: str) -> None:
+    """Skip the test for a missing service, or fail it when services are required (CI)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    engine = django_settings.DATABASES["default"]["ENGINE"]
+    if item.get_closest_marker("postgres") and "postgresql" not in engine:
+        service_missing("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if item.get_closest_marker("redis") or item.get_closest_marker("celery_worker"):
+        if not django_settings.CELERY_BROKER_URL.startswith("redis"):
+            service_missing("needs Redis: set CELERY_BROKER_URL=redis://...")
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        service_missing(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files_and_cache(settings, tmp_path):
+    """Keep each test's uploads in its own folder and its cache in its own memory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# Factories as fixtures -------------------------------------------------------
+
+
+@pytest.fixture
+def user_factory():
+    return UserFactory
+
+
+@pytest.fixture
+def organisation_factory():
+    return OrganisationFactory
+
+
+@pytest.fixture
+def membership_factory():
+    return MembershipFactory
+
+
+@pytest.fixture
+def right_factory():
+    return RightFactory
+
+
+@pytest.fixture
+def right_image_factory():
+    return RightImageFactory
+
+
+@pytest.fixture
+def proof_document_factory():
+    return ProofDocumentFactory
+
+
+@pytest.fixture
+def agent_authorisation_factory():
+    return AgentAuthorisationFactory
+
+
+@pytest.fixture
+def authorised_seller_factory():
+    return AuthorisedSellerFactory
+
+
+@pytest.fixture
+def platform_factory():
+    return PlatformFactory
+
+
+@pytest.fixture
+def seller_factory():
+    return SellerFactory
+
+
+@pytest.fixture
+def listing_factory():
+    return ListingFactory
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+# Two of every kind of tenant ---------------------------------------------------
+
+
+@dataclass
+class Tenant:
+    """One rights holder, agent or platform with its people and objects."""
+
+    organisation: Organisation
+    admin: object
+    member: object
+    moderator: object | None = None
+    platform: Platform | None = None
+    rights: list[Right] | None = None
+
+
+@dataclass
+class World:
+    operator_moderator: object
+    holder_a: Tenant
+    holder_b: Tenant
+    agent: Tenant  # authorised for holder_a only
+    platform_a: Tenant
+    platform_b: Tenant
+
+
+def _tenant(kind: str, name: str, *, moderator: bool = False) -> Tenant:
+    org = OrganisationFactory(kind=kind, name=name, slug=name.lower().replace(" ", "-"))
+    admin = MembershipFactory(
+        organisation=org, role=Membership.Role.ADMIN, user__username=f"{org.slug}-admin"
+    ).user
+    member = MembershipFactory(
+        organisation=org, role=Membership.Role.MEMBER, user__username=f"{org.slug}-member"
+    ).user
+    tenant = Tenant(organisation=org, admin=admin, member=member)
+    if moderator:
+        tenant.moderator = MembershipFactory(
+            organisation=org, role=Membership.Role.MODERATOR, user__username=f"{org.slug}-moderator"
+        ).user
+    return tenant
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Two rights holders, an agent for the first, two platforms, an operator moderator.
+
+    Each rights holder has a verified word mark and a design with an image and a
+    proof document; each platform has a seller and two listings.
+    """
+    operator = OrganisationFactory(
+        kind=Organisation.Kind.OPERATOR, name="Operator", slug="operator"
+    )
+    operator_moderator = MembershipFactory(
+        organisation=operator, role=Membership.Role.MODERATOR, user__username="operator-moderator"
+    ).user
+
+    holders = []
+    for label in ("A", "B"):
+        tenant = _tenant(Organisation.Kind.RIGHTS_HOLDER, f"Holder {label}")
+        mark = RightFactory(rights_holder=tenant.organisation, name=f"BRAND{label}")
+        design = RightFactory(
+            rights_holder=tenant.organisation, design=True, name=f"Bag design {label}"
+        )
+        for right in (mark, design):
+            ProofDocumentFactory(right=right)
+        RightImageFactory(right=design)
+        tenant.rights = [mark, design]
+        holders.append(tenant)
+
+    agent = _tenant(Organisation.Kind.AGENT, "Agent Firm")
+    AgentAuthorisationFactory(agent=agent.organisation, rights_holder=holders[0].organisation)
+
+    platforms = []
+    for label in ("A", "B"):
+        tenant = _tenant(Organisation.Kind.PLATFORM, f"Market {label}", moderator=True)
+        tenant.platform = PlatformFactory(organisation=tenant.organisation)
+        seller = SellerFactory(platform=tenant.platform)
+        ListingFactory.create_batch(2, platform=tenant.platform, seller=seller)
+        platforms.append(tenant)
+
+    return World(
+        operator_moderator=operator_moderator,
+        holder_a=holders[0],
+        holder_b=holders[1],
+        agent=agent,
+        platform_a=platforms[0],
+        platform_b=platforms[1],
+    )
