@@ -116,12 +116,12 @@ def _clean_right_data(data: RightData) -> dict[str, object]:
         raise DomainError(f"Unknown kind of right {data.kind!r}.", field="kind")
     if data.office not in Right.Office.values:
         raise DomainError(f"Unknown office {data.office!r}.", field="office")
-    name = data.name.strip() or data.mark_text.strip()
-    if not name:
-        raise DomainError("Give the right a name.", field="name")
     mark_text = data.mark_text.strip()
     if data.kind == Right.Kind.WORD_MARK and not mark_text:
         raise DomainError("A word mark needs the words of the mark.", field="mark_text")
+    name = data.name.strip() or mark_text
+    if not name:
+        raise DomainError("Give the right a name.", field="name")
     registration_number = data.registration_number.strip()
     if not registration_number:
         raise DomainError("Give the registration number.", field="registration_number")

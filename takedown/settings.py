@@ -175,6 +175,10 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Locally WhiteNoise serves static files straight from the apps (no collectstatic);
+# production serves the hashed, compressed copies collectstatic made.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Limits for uploaded proof documents, right images and letters of authorisation.
 TAKEDOWN_UPLOAD_MAX_BYTES = env.int("TAKEDOWN_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)

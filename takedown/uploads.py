@@ -160,10 +160,13 @@ def _check_image(upload: IO[bytes], refuse) -> tuple[int, int]:
                 im.load()
     except UploadRejected:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard fired while reading the header: far beyond our limit.
+        raise refuse(
+            f"the image has more pixels than the limit of {max_pixels / 1_000_000:g} megapixels."
+        ) from exc
     except (
         UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
         OSError,
         SyntaxError,
         ValueError,
