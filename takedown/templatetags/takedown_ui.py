@@ -1,0 +1,32 @@
+"""Small helpers the page templates share: status colours and the queue badge."""
+
+from django import template
+
+from rightsholders.selectors import rights_awaiting_verification
+from takedown.access import access_for
+
+register = template.Library()
+
+# Bootstrap colour of each right status: what needs attention stands out.
+STATUS_COLOURS = {
+    "submitted": "text-bg-warning",
+    "verified": "text-bg-success",
+    "rejected": "text-bg-danger",
+    "suspended": "text-bg-dark",
+    "expired": "text-bg-secondary",
+}
+
+
+@register.filter
+def status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, "text-bg-light")
+
+
+@register.simple_tag(takes_context=True)
+def verification_queue_count(context: template.Context) -> int | None:
+    """Count the rights waiting for an operator moderator; None for everyone else."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not access_for(user).is_operator_moderator:
+        return None
+    return rights_awaiting_verification(user).count()
