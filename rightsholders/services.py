@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -467,7 +468,7 @@ def _right_transition(*, actor, right: Right, action: str, reason: str = "") -> 
                 "Another right with this registration is already verified.",
                 field="registration_number",
             ) from exc
-        RightEvent.objects.create(
+        event = RightEvent.objects.create(
             right=locked,
             actor=actor,
             action=action,
@@ -475,7 +476,56 @@ def _right_transition(*, actor, right: Right, action: str, reason: str = "") -> 
             to_status=to_status,
             reason=reason,
         )
+        transaction.on_commit(lambda: _notify(event.pk))
     return locked
+
+
+def _notify(event_id: int) -> None:
+    from .tasks import notify_right_status
+
+    notify_right_status.delay(event_id)
+
+
+def right_event_notify(*, event_id: int) -> int:
+    """Email the submitter and the rights holder's contact what happened to their right.
+
+    Return how many addresses were written to; a missing event sends nothing.
+    """
+    event = (
+        RightEvent.objects.select_related("right__rights_holder", "right__submitted_by")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        return 0
+    right = event.right
+    recipients = sorted(
+        {
+            address
+            for address in (
+                right.submitted_by.email if right.submitted_by else "",
+                right.rights_holder.contact_email,
+            )
+            if address
+        }
+    )
+    if not recipients:
+        return 0
+    status = RightStatus(event.to_status).label.lower()
+    lines = [
+        f"Your right {right.name} ({right.office} {right.registration_number}) is now {status}.",
+    ]
+    if event.reason:
+        lines.append(f"Reason: {event.reason}")
+    if event.to_status != RightStatus.VERIFIED:
+        lines.append("Only verified rights are scanned for and can back a complaint.")
+    send_mail(
+        subject=f"[Takedown workbench] {right.name}: {status}",
+        message="\n\n".join(lines),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)
 
 
 def _check_verifiable(right: Right) -> None:
@@ -562,13 +612,14 @@ def rights_expire_due(*, today: datetime.date | None = None) -> int:
             locked.save(
                 update_fields=["status", "status_reason", "status_changed_at", "updated_at"]
             )
-            RightEvent.objects.create(
+            event = RightEvent.objects.create(
                 right=locked,
                 action=RightAction.EXPIRE,
                 from_status=from_status,
                 to_status=RightStatus.EXPIRED,
                 reason=locked.status_reason,
             )
+            transaction.on_commit(lambda event_id=event.pk: _notify(event_id))
             expired += 1
     return expired
 

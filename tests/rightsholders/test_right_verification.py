@@ -210,3 +210,29 @@ def test_a_right_past_its_end_is_not_in_force_even_before_the_sweep(world):
         valid_until=TODAY - datetime.timedelta(days=1),
     )
     assert not Right.objects.in_force().filter(pk=ended.pk).exists()
+
+
+def test_holder_is_emailed_the_decision_with_its_reason_after_commit(
+    world, submitted, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given the right was submitted by holder A's admin
+    submitted.submitted_by = world.holder_a.admin
+    submitted.save()
+    # when a moderator rejects it and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        right_reject(
+            actor=world.operator_moderator, right=submitted, reason="Certificate is unreadable"
+        )
+    # then the submitter is told, with the reason
+    [mail] = mailoutbox
+    assert mail.to == [world.holder_a.admin.email]
+    assert mail.subject == "[Takedown workbench] NEWMARK: rejected"
+    assert "Reason: Certificate is unreadable" in mail.body
+
+
+def test_nothing_is_emailed_when_the_transition_fails(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionNotAllowed):
+        right_reinstate(actor=world.operator_moderator, right=world.holder_a.rights[0])
+    assert mailoutbox == []
