@@ -1,7 +1,7 @@
 """Organisations, memberships, agents' authorisations, rights and authorised sellers."""
 
 import datetime
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -91,7 +91,7 @@ class AgentAuthorisation(TimeStampedModel):
     all_rights = models.BooleanField(
         default=True, help_text=_("Covers every right of the rights holder, present and future.")
     )
-    rights = models.ManyToManyField(
+    rights: "models.ManyToManyField[Right, Any]" = models.ManyToManyField(
         "Right",
         blank=True,
         related_name="agent_authorisations",

@@ -7,6 +7,7 @@ event where the registry has one, and leaves nothing half-saved on failure.
 
 import datetime
 import re
+from functools import partial
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +29,13 @@ from takedown.access import (
 from takedown.errors import DomainError, NotPermitted
 from takedown.geo import is_currency, parse_territories
 from takedown.states import RightAction, RightStatus, right_target
-from takedown.uploads import StoredFiles, check_upload, files_removed_on_error
+from takedown.uploads import (
+    CheckedFile,
+    Kind,
+    StoredFiles,
+    check_upload,
+    files_removed_on_error,
+)
 
 from .models import (
     AgentAuthorisation,
@@ -46,8 +53,8 @@ LOCARNO_RE = re.compile(r"^(\d{2})-(\d{2})$")
 NICE_CLASSES = range(1, 46)
 # Locarno classification: 32 classes of industrial designs.
 LOCARNO_CLASSES = range(1, 33)
-IMAGE = frozenset({"image"})
-PDF_OR_IMAGE = frozenset({"pdf", "image"})
+IMAGE: frozenset[Kind] = frozenset({"image"})
+PDF_OR_IMAGE: frozenset[Kind] = frozenset({"pdf", "image"})
 
 
 # Organisations and memberships ---------------------------------------------
@@ -206,9 +213,9 @@ def _clean_right_data(data: RightData) -> dict[str, object]:
 
 
 def _check_files(
-    uploads: Sequence[UploadedFile], *, allow: frozenset, field_name: str
-) -> list[tuple[UploadedFile, object]]:
-    checked = []
+    uploads: Sequence[UploadedFile], *, allow: frozenset[Kind], field_name: str
+) -> list[tuple[UploadedFile, CheckedFile]]:
+    checked: list[tuple[UploadedFile, CheckedFile]] = []
     seen: dict[str, str] = {}
     for upload in uploads:
         result = check_upload(
@@ -261,11 +268,15 @@ def _store_proof(right: Right, checked, actor, stored: StoredFiles) -> None:
         doc.save()
 
 
+# The image a right of each kind must have; word marks have none.
+REQUIRED_IMAGE_ROLE: dict[str, str] = {
+    Right.Kind.FIGURATIVE_MARK: RightImage.Role.LOGO,
+    Right.Kind.DESIGN: RightImage.Role.VIEW,
+}
+
+
 def _required_image_role(kind: str) -> str | None:
-    return {
-        Right.Kind.FIGURATIVE_MARK: RightImage.Role.LOGO,
-        Right.Kind.DESIGN: RightImage.Role.VIEW,
-    }.get(kind)
+    return REQUIRED_IMAGE_ROLE.get(kind)
 
 
 def _refuse_duplicate_registration(
@@ -303,9 +314,9 @@ def right_submit(
     if rights_holder.kind != Organisation.Kind.RIGHTS_HOLDER:
         raise DomainError("Rights belong to a rights holder.", field="rights_holder")
     fields = _clean_right_data(data)
-    if fields["valid_until"] < timezone.localdate():
+    if data.valid_until < timezone.localdate():
         raise DomainError(
-            f"The registration ended on {fields['valid_until']:%Y-%m-%d}; only rights in force can be registered.",
+            f"The registration ended on {data.valid_until:%Y-%m-%d}; only rights in force can be registered.",
             field="valid_until",
         )
     role = _required_image_role(data.kind)
@@ -401,10 +412,12 @@ def right_update(
 def _record_edit(right: Right, *, actor, changes: dict, update_fields: list[str]) -> None:
     """Save an edit of a locked right; a reviewed right goes back to the verification queue."""
     from_status = right.status
+    to_status: str = RightStatus.SUBMITTED
     if from_status == RightStatus.SUBMITTED:
-        action, to_status = RightAction.EDIT, RightStatus.SUBMITTED
+        action = RightAction.EDIT
     else:
-        action, to_status = RightAction.RESUBMIT, right_target(RightAction.RESUBMIT, from_status)
+        action = RightAction.RESUBMIT
+        to_status = right_target(RightAction.RESUBMIT, from_status)
         right.status = to_status
         right.status_reason = ""
         right.status_changed_at = timezone.now()
@@ -476,7 +489,7 @@ def _right_transition(*, actor, right: Right, action: str, reason: str = "") -> 
             to_status=to_status,
             reason=reason,
         )
-        transaction.on_commit(lambda: _notify(event.pk))
+        transaction.on_commit(partial(_notify, event.pk))
     return locked
 
 
@@ -619,7 +632,7 @@ def rights_expire_due(*, today: datetime.date | None = None) -> int:
                 to_status=RightStatus.EXPIRED,
                 reason=locked.status_reason,
             )
-            transaction.on_commit(lambda event_id=event.pk: _notify(event_id))
+            transaction.on_commit(partial(_notify, event.pk))
             expired += 1
     return expired
 

@@ -212,7 +212,8 @@ class StoredFiles:
     entries: list[tuple[Storage, str]] = field(default_factory=list)
 
     def track(self, fieldfile: FieldFile) -> None:
-        self.entries.append((fieldfile.storage, fieldfile.name))
+        if fieldfile.name:
+            self.entries.append((fieldfile.storage, fieldfile.name))
 
 
 @contextmanager
