@@ -206,3 +206,79 @@ def world(db) -> World:
         platform_a=platforms[0],
         platform_b=platforms[1],
     )
+
+
+# A real Celery worker ------------------------------------------------------------
+
+
+def _database_url(settings_dict: dict) -> str:
+    """The URL of the test database, for a subprocess that must share it."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict.get("USER") or "")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{quote(settings_dict['NAME'])}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """Start ``celery -A takedown worker`` on the test database and a queue of its own.
+
+    The queue name is unique to this session so a worker of another run, or of
+    `make run`, never takes these tasks. Tasks sent by the test process go to
+    that queue because the app's default queue is switched for the session.
+    Tests using it need ``django_db(transaction=True)``: the worker sees only
+    committed rows.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    from django.db import connection
+
+    from takedown.celery import app
+
+    queue = f"takedown-test-{uuid.uuid4().hex[:12]}"
+    hostname = f"{queue}@{socket.gethostname()}"
+    var_dir = tmp_path_factory.mktemp("worker-var")
+    log_path = var_dir / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        # No pooled connection outlives a task: the test database is dropped at the end.
+        "DATABASE_CONN_MAX_AGE": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "TAKEDOWN_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "takedown.settings",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "takedown", "worker",
+        "--pool", "solo", "--queues", queue, "--hostname", hostname,
+        "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+    ]  # fmt: skip
+    old_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            command, cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[hostname], timeout=1.0):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not answer a ping:\n{log_path.read_text()}")
+        yield queue
+    finally:
+        app.conf.task_default_queue = old_queue
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
