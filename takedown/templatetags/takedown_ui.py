@@ -17,6 +17,15 @@ STATUS_COLOURS = {
 }
 
 
+# Statuses whose reason the rights holder must read: the right is not enforced because of it.
+EXPLAINED_STATUSES = frozenset({"rejected", "suspended", "expired"})
+
+
+@register.filter
+def status_explained(status: str) -> bool:
+    return status in EXPLAINED_STATUSES
+
+
 @register.filter
 def status_colour(status: str) -> str:
     return STATUS_COLOURS.get(status, "text-bg-light")

@@ -358,3 +358,21 @@ def test_rights_list_query_count_does_not_grow_with_the_number_of_rights(
         response = client.get(reverse("rightsholders:right-list"))
     assert response.status_code == 200
     assert len(response.context["rights"]) == 50
+
+
+def test_rights_list_explains_a_rejection_but_not_a_verification_note(client, world, right_factory):
+    # given a rejected right with its reason and a verified one with a moderator's note
+    right_factory(
+        rights_holder=world.holder_a.organisation,
+        status="rejected",
+        status_reason="The certificate is illegible.",
+    )
+    right_factory(
+        rights_holder=world.holder_a.organisation, status_reason="Checked against the register."
+    )
+    client.force_login(world.holder_a.member)
+    # when the list is opened
+    page = client.get(reverse("rightsholders:right-list")).content.decode()
+    # then the rejection reason is shown and the note is not
+    assert "The certificate is illegible." in page
+    assert "Checked against the register." not in page
