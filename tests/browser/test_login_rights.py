@@ -53,7 +53,7 @@ def test_rights_holder_logs_in_and_sees_only_its_verified_rights(live_server, pa
     page.fill('input[name="username"]', "aurelia")
     page.fill('input[name="password"]', DEMO_PASSWORD)
     with page.expect_navigation():
-        page.click('button[type="submit"]')
+        page.click('form:has(input[name="password"]) button[type="submit"]')
 
     # then the home page greets them
     assert page.url == f"{live_server.url}/"
