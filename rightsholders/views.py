@@ -274,12 +274,29 @@ def _transition(action: str, service: Callable[..., object]) -> Callable[..., Ht
         reason = request.POST.get("reason", "")
         argument = "note" if action == RightAction.VERIFY else "reason"
         try:
-            right = service(actor=request.user, right=right, **{argument: reason})
+            changed = service(actor=request.user, right=right, **{argument: reason})
         except NotPermitted as exc:
             raise PermissionDenied(exc.message) from exc
         except DomainError as exc:
+            if request.headers.get("HX-Request"):
+                return render(
+                    request,
+                    "rightsholders/_queue_item.html",
+                    {"right": right, "error": exc.message},
+                )
             messages.error(request, f"{right}: {exc.message}")
         else:
+            right = changed
+            if request.headers.get("HX-Request"):
+                # The queue posts in place: swap the card for the outcome, update the badge.
+                return render(
+                    request,
+                    "rightsholders/_queue_outcome.html",
+                    {
+                        "right": right,
+                        "queue_count": selectors.rights_awaiting_verification(request.user).count(),
+                    },
+                )
             messages.success(
                 request,
                 _("%(right)s is now %(status)s.")

@@ -376,3 +376,49 @@ def test_rights_list_explains_a_rejection_but_not_a_verification_note(client, wo
     # then the rejection reason is shown and the note is not
     assert "The certificate is illegible." in page
     assert "Checked against the register." not in page
+
+
+def test_verifying_from_the_queue_with_htmx_swaps_the_card_for_the_outcome(
+    client, world, right_factory, proof_document_factory
+):
+    # given two submitted rights with proof in the queue
+    first, second = right_factory.create_batch(
+        2, rights_holder=world.holder_a.organisation, status="submitted"
+    )
+    for right in (first, second):
+        proof_document_factory(right=right)
+    client.force_login(world.operator_moderator)
+    # when the moderator verifies the first from the queue page (htmx request)
+    response = client.post(
+        reverse("rightsholders:right-verify", args=[first.pk]), headers={"HX-Request": "true"}
+    )
+    # then the answer is the outcome fragment with the badge now counting one
+    page = response.content.decode()
+    first.refresh_from_db()
+    assert response.status_code == 200
+    assert first.status == RightStatus.VERIFIED
+    assert f'id="queue-item-{first.pk}"' in page
+    assert "is now verified" in page
+    assert 'id="queue-count"' in page
+    assert 'hx-swap-oob="true">1<' in page
+    assert "<html" not in page
+
+
+def test_rejecting_from_the_queue_without_a_reason_keeps_the_card_with_the_error(
+    client, world, right_factory, proof_document_factory
+):
+    # given a submitted right in the queue
+    right = right_factory(rights_holder=world.holder_a.organisation, status="submitted")
+    proof_document_factory(right=right)
+    client.force_login(world.operator_moderator)
+    # when the moderator rejects it in place without a reason
+    response = client.post(
+        reverse("rightsholders:right-reject", args=[right.pk]),
+        {"reason": ""},
+        headers={"HX-Request": "true"},
+    )
+    # then the card comes back with the service's message and the right is unchanged
+    right.refresh_from_db()
+    assert right.status == RightStatus.SUBMITTED
+    assert "Say why the right is rejected" in response.content.decode()
+    assert f'id="queue-item-{right.pk}"' in response.content.decode()
