@@ -91,6 +91,13 @@ def _upload_limits() -> str:
     }
 
 
+def _preselect_only_choice(field: forms.ModelChoiceField) -> None:
+    """Choose the only rights holder for the user instead of making it pick from one."""
+    only = list(field.queryset[:2])
+    if len(only) == 1:
+        field.initial = only[0].pk
+
+
 def _split(raw: str) -> list[str]:
     return [part for part in raw.replace(",", " ").split() if part]
 
@@ -370,6 +377,7 @@ class AuthorisationForm(BootstrapFormMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rights_holder"].queryset = rights_holders
+        _preselect_only_choice(self.fields["rights_holder"])
         self.fields["agent"].queryset = agents
         self.fields["rights"].queryset = rights
         self.fields["letter"].help_text = _("The signed letter, as PDF or image. %(limits)s") % {
@@ -416,5 +424,6 @@ class AuthorisedSellerForm(BootstrapFormMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rights_holder"].queryset = rights_holders
+        _preselect_only_choice(self.fields["rights_holder"])
         self.fields["platform"].queryset = platforms
         self.fields["rights"].queryset = rights

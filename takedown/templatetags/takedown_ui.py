@@ -4,6 +4,7 @@ from django import template
 
 from rightsholders.selectors import rights_awaiting_verification
 from takedown.access import access_for
+from takedown.states import RightStatus
 
 register = template.Library()
 
@@ -24,6 +25,12 @@ EXPLAINED_STATUSES = frozenset({"rejected", "suspended", "expired"})
 @register.filter
 def status_explained(status: str) -> bool:
     return status in EXPLAINED_STATUSES
+
+
+@register.filter
+def right_status_label(status: str) -> str:
+    """The translated label of a right status value (for dicts keyed by value)."""
+    return str(RightStatus(status).label) if status in RightStatus.values else status
 
 
 @register.filter
