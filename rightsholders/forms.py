@@ -6,12 +6,12 @@ files, stays in ``rightsholders.services`` so the API and the pages refuse the
 same things with the same messages.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from takedown.errors import DomainError
@@ -91,9 +91,16 @@ def _upload_limits() -> str:
     }
 
 
+def _set_choices(form: forms.Form, name: str, queryset: QuerySet) -> forms.ModelChoiceField:
+    """Limit a model choice field to what the acting user may choose (from a selector)."""
+    field = cast(forms.ModelChoiceField, form.fields[name])
+    field.queryset = queryset
+    return field
+
+
 def _preselect_only_choice(field: forms.ModelChoiceField) -> None:
     """Choose the only rights holder for the user instead of making it pick from one."""
-    only = list(field.queryset[:2])
+    only = list(field.queryset[:2]) if field.queryset is not None else []
     if len(only) == 1:
         field.initial = only[0].pk
 
@@ -232,7 +239,7 @@ class RightForm(BootstrapFormMixin, forms.Form):
             self.fields["images"].label = _("Add images")
             self.fields["proof_documents"].label = _("Add proof documents")
             return
-        holder_field = self.fields["rights_holder"]
+        holder_field = cast(forms.ModelChoiceField, self.fields["rights_holder"])
         holder_field.queryset = rights_holders
         only = list(rights_holders[:2])
         if len(only) == 1:
@@ -295,22 +302,6 @@ class RightFilterForm(forms.Form):
     office = forms.ChoiceField(
         required=False, label=_("Office"), choices=[("", _("Any office")), *Right.Office.choices]
     )
-
-    def narrow(self, rights: QuerySet[Right]) -> QuerySet[Right]:
-        """Narrow an already tenant-scoped queryset by what was chosen."""
-        if not self.is_valid():
-            return rights
-        data = self.cleaned_data
-        for name in ("status", "kind", "office"):
-            if data[name]:
-                rights = rights.filter(**{name: data[name]})
-        if q := data["q"].strip():
-            rights = rights.filter(
-                Q(name__icontains=q)
-                | Q(mark_text__icontains=q)
-                | Q(registration_number__icontains=q)
-            )
-        return rights
 
 
 class ReasonForm(forms.Form):
@@ -376,10 +367,9 @@ class AuthorisationForm(BootstrapFormMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rights_holder"].queryset = rights_holders
-        _preselect_only_choice(self.fields["rights_holder"])
-        self.fields["agent"].queryset = agents
-        self.fields["rights"].queryset = rights
+        _preselect_only_choice(_set_choices(self, "rights_holder", rights_holders))
+        _set_choices(self, "agent", agents)
+        _set_choices(self, "rights", rights)
         self.fields["letter"].help_text = _("The signed letter, as PDF or image. %(limits)s") % {
             "limits": _upload_limits()
         }
@@ -423,7 +413,6 @@ class AuthorisedSellerForm(BootstrapFormMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rights_holder"].queryset = rights_holders
-        _preselect_only_choice(self.fields["rights_holder"])
-        self.fields["platform"].queryset = platforms
-        self.fields["rights"].queryset = rights
+        _preselect_only_choice(_set_choices(self, "rights_holder", rights_holders))
+        _set_choices(self, "platform", platforms)
+        _set_choices(self, "rights", rights)

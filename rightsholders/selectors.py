@@ -3,7 +3,15 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from takedown.access import NOTHING, access_for, can_moderate_rights, rights_holders_q, rights_q
+from takedown.access import (
+    NOTHING,
+    access_for,
+    can_administer,
+    can_manage_rights_of,
+    can_moderate_rights,
+    rights_holders_q,
+    rights_q,
+)
 from takedown.states import RightStatus
 
 from .models import (
@@ -24,6 +32,21 @@ def rights_for(user) -> QuerySet[Right]:
         .select_related("rights_holder")
         .prefetch_related("images")
     )
+
+
+def rights_search(
+    user, *, q: str = "", status: str = "", kind: str = "", office: str = ""
+) -> QuerySet[Right]:
+    """Rights ``user`` may see, narrowed by what a list page or API caller chose."""
+    rights = rights_for(user)
+    for name, value in (("status", status), ("kind", kind), ("office", office)):
+        if value:
+            rights = rights.filter(**{name: value})
+    if q := q.strip():
+        rights = rights.filter(
+            Q(name__icontains=q) | Q(mark_text__icontains=q) | Q(registration_number__icontains=q)
+        )
+    return rights
 
 
 def right_get(user, pk: int) -> Right:
@@ -68,6 +91,22 @@ def right_image_get(user, *, right_id: int, pk: int) -> RightImage:
 def rights_holders_for(user) -> QuerySet[Organisation]:
     """Rights holders ``user`` acts for: its own, and those represented under authorisation."""
     return Organisation.objects.filter(rights_holders_q(access_for(user)), is_active=True)
+
+
+def rights_holders_managed_by(user) -> QuerySet[Organisation]:
+    """Rights holders ``user`` may register rights and authorised sellers for."""
+    access = access_for(user)
+    holders = rights_holders_for(user)
+    return holders.filter(pk__in=[h.pk for h in holders if can_manage_rights_of(access, h.pk)])
+
+
+def rights_holders_administered_by(user) -> QuerySet[Organisation]:
+    """Rights holders ``user`` may grant letters of authorisation for."""
+    access = access_for(user)
+    holders = rights_holders_for(user)
+    if access.is_operator:
+        return holders
+    return holders.filter(pk__in=[h.pk for h in holders if can_administer(access, h.pk)])
 
 
 def agents_available() -> QuerySet[Organisation]:

@@ -7,10 +7,10 @@ event where the registry has one, and leaves nothing half-saved on failure.
 
 import datetime
 import re
-from functools import partial
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -24,6 +24,7 @@ from takedown.access import (
     can_edit_right,
     can_manage_rights_of,
     can_moderate_rights,
+    can_revoke_authorisation,
     forget_access,
 )
 from takedown.errors import DomainError, NotPermitted
@@ -703,11 +704,10 @@ def agent_authorisation_revoke(
     *, actor, authorisation: AgentAuthorisation, reason: str
 ) -> AgentAuthorisation:
     """End an authorisation now; the agent loses access to the rights holder at once."""
-    access = access_for(actor)
-    if not (
-        access.is_operator
-        or can_administer(access, authorisation.rights_holder_id)
-        or can_administer(access, authorisation.agent_id)
+    if not can_revoke_authorisation(
+        access_for(actor),
+        rights_holder_id=authorisation.rights_holder_id,
+        agent_id=authorisation.agent_id,
     ):
         raise NotPermitted("Only an administrator of the rights holder or the agent may revoke it.")
     with transaction.atomic():

@@ -25,11 +25,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from listings.selectors import platforms_directory
 from takedown.access import (
-    Access,
     access_for,
-    can_administer,
     can_edit_right,
     can_manage_rights_of,
+    can_revoke_authorisation,
 )
 from takedown.errors import DomainError, NotPermitted
 from takedown.states import RightAction, RightStatus, right_actions_from
@@ -43,7 +42,7 @@ from .forms import (
     RightForm,
     right_form_initial,
 )
-from .models import Organisation
+from .models import Organisation, Right
 
 PAGE_SIZE = 50
 # Moderator actions whose service requires a reason the rights holder is shown.
@@ -78,21 +77,6 @@ def _serve(fieldfile: FieldFile, *, filename: str, content_type: str, attachment
     return response
 
 
-def _managed_rights_holders(user, access: Access) -> QuerySet[Organisation]:
-    """Rights holders the user may register rights for, among those it acts for."""
-    holders = selectors.rights_holders_for(user)
-    ids = [h.pk for h in holders if can_manage_rights_of(access, h.pk)]
-    return holders.filter(pk__in=ids)
-
-
-def _administered_rights_holders(user, access: Access) -> QuerySet[Organisation]:
-    """Rights holders the user may grant authorisations for."""
-    holders = selectors.rights_holders_for(user)
-    if access.is_operator:
-        return holders
-    return holders.filter(pk__in=[h.pk for h in holders if can_administer(access, h.pk)])
-
-
 # Rights --------------------------------------------------------------------
 
 
@@ -103,7 +87,8 @@ def right_list(request: HttpRequest) -> HttpResponse:
     if not (access.acts_for_rights_holders() or access.is_operator):
         raise PermissionDenied(_("Only rights holders, their agents and the operator see rights."))
     filters = RightFilterForm(request.GET or None)
-    rights = filters.narrow(selectors.rights_for(request.user))
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    rights = selectors.rights_search(request.user, **chosen)
     page = _page(request, rights)
     query = request.GET.copy()
     query.pop("page", None)
@@ -115,7 +100,7 @@ def right_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "rights": page.object_list,
             "query": query.urlencode(),
-            "can_register": _managed_rights_holders(request.user, access).exists(),
+            "can_register": selectors.rights_holders_managed_by(request.user).exists(),
         },
     )
 
@@ -151,8 +136,7 @@ def right_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def right_create(request: HttpRequest) -> HttpResponse:
     """Register a right for verification with its images and proof."""
-    access = access_for(request.user)
-    holders = _managed_rights_holders(request.user, access)
+    holders = selectors.rights_holders_managed_by(request.user)
     if not holders.exists():
         raise PermissionDenied(_("You may not register rights for any rights holder."))
     form = RightForm(request.POST or None, request.FILES or None, rights_holders=holders)
@@ -264,7 +248,7 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _transition(action: str, service: Callable[..., object]) -> Callable[..., HttpResponse]:
+def _transition(action: str, service: Callable[..., Right]) -> Callable[..., HttpResponse]:
     """Build the POST view of one moderator action; each calls its own service."""
 
     @login_required
@@ -323,19 +307,22 @@ def authorisation_list(request: HttpRequest) -> HttpResponse:
     """Letters of authorisation granted by the user's rights holders or held by its agents."""
     access = access_for(request.user)
     authorisations = list(selectors.authorisations_for(request.user))
-    for auth in authorisations:
-        auth.may_revoke = auth.revoked_at is None and (
-            access.is_operator
-            or can_administer(access, auth.rights_holder_id)
-            or can_administer(access, auth.agent_id)
+    revocable = {
+        auth.pk
+        for auth in authorisations
+        if auth.revoked_at is None
+        and can_revoke_authorisation(
+            access, rights_holder_id=auth.rights_holder_id, agent_id=auth.agent_id
         )
+    }
     return render(
         request,
         "rightsholders/authorisation_list.html",
         {
             "authorisations": authorisations,
+            "revocable": revocable,
             "today": timezone.localdate(),
-            "can_grant": _administered_rights_holders(request.user, access).exists(),
+            "can_grant": selectors.rights_holders_administered_by(request.user).exists(),
         },
     )
 
@@ -343,8 +330,7 @@ def authorisation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def authorisation_create(request: HttpRequest) -> HttpResponse:
-    access = access_for(request.user)
-    holders = _administered_rights_holders(request.user, access)
+    holders = selectors.rights_holders_administered_by(request.user)
     if not holders.exists():
         raise PermissionDenied(_("Only an administrator of a rights holder authorises agents."))
     form = AuthorisationForm(
@@ -426,7 +412,7 @@ def authorisation_letter(request: HttpRequest, pk: int) -> FileResponse:
 def authorised_seller_list(request: HttpRequest) -> HttpResponse:
     """List authorised sellers and add one; both on one page, as the list is short."""
     access = access_for(request.user)
-    holders = _managed_rights_holders(request.user, access)
+    holders = selectors.rights_holders_managed_by(request.user)
     form = None
     if holders.exists():
         form = AuthorisedSellerForm(
@@ -458,12 +444,11 @@ def authorised_seller_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(seller)s is now authorised.") % {"seller": seller})
             return redirect("rightsholders:authorised-seller-list")
     sellers = list(selectors.authorised_sellers_for(request.user))
-    for seller in sellers:
-        seller.may_remove = can_manage_rights_of(access, seller.rights_holder_id)
+    removable = {s.pk for s in sellers if can_manage_rights_of(access, s.rights_holder_id)}
     return render(
         request,
         "rightsholders/authorised_seller_list.html",
-        {"sellers": sellers, "form": form},
+        {"sellers": sellers, "removable": removable, "form": form},
     )
 
 

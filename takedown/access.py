@@ -215,6 +215,15 @@ def can_administer(access: Access, organisation_id: int) -> bool:
     return roles.get(organisation_id) == Membership.Role.ADMIN
 
 
+def can_revoke_authorisation(access: Access, *, rights_holder_id: int, agent_id: int) -> bool:
+    """Either party's administrator (or the operator) may end a letter of authorisation."""
+    return (
+        access.is_operator
+        or can_administer(access, rights_holder_id)
+        or can_administer(access, agent_id)
+    )
+
+
 def can_moderate_rights(access: Access) -> bool:
     """Verifies, rejects and suspends rights: operator moderators only."""
     return access.is_operator_moderator

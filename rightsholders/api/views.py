@@ -4,22 +4,24 @@ from django.db.models import QuerySet
 from rest_framework import generics
 
 from ..models import Right
-from ..selectors import right_get, rights_for
+from ..selectors import right_get, rights_search
 from .serializers import RightSerializer
 
 
 class RightList(generics.ListAPIView):
-    """Rights the caller may see; filter with ``?status=verified`` and ``?kind=design``."""
+    """Rights the caller may see; filter with ``?status=``, ``?kind=``, ``?office=``, ``?q=``."""
 
     serializer_class = RightSerializer
 
     def get_queryset(self) -> QuerySet[Right]:
-        qs = rights_for(self.request.user).order_by("pk")
-        for param in ("status", "kind", "office"):
-            value = self.request.query_params.get(param)
-            if value:
-                qs = qs.filter(**{param: value})
-        return qs
+        params = self.request.query_params
+        return rights_search(
+            self.request.user,
+            q=params.get("q", ""),
+            status=params.get("status", ""),
+            kind=params.get("kind", ""),
+            office=params.get("office", ""),
+        ).order_by("pk")
 
 
 class RightDetail(generics.RetrieveAPIView):
