@@ -48,7 +48,6 @@ run: $(STAMP)
 	@mkdir -p $(VAR)
 	export DJANGO_DEBUG=1
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
 	worker_pid=
 	redis_started=
 	stop() {
@@ -85,6 +84,8 @@ run: $(STAMP)
 	else
 		echo "redis-server not found: tasks run eagerly inside the web process"
 	fi
+	# After the worker starts, so the demo's tasks (notification e-mails) go to its log.
+	$(BIN)/python manage.py load_demo
 	echo
 	echo "The workbench runs at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	echo

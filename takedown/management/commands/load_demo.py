@@ -81,7 +81,7 @@ USERS = [
         "Jansen",
         "demomart",
         Role.MODERATOR,
-        "DemoMart moderator: DemoMart's listings and cases only",
+        "DemoMart moderator: DemoMart's listings only",
     ),
     DemoUser(
         "demomart-engineer",
