@@ -284,3 +284,22 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Run tasks eagerly, as on a laptop, except where a test exercises a real broker or worker.
+
+    With ``CELERY_BROKER_URL`` set (``make test-services``) a task would otherwise
+    go to Redis and no one would run it, or a worker started by another test
+    would run it later against the test database.
+    """
+    if request.node.get_closest_marker("celery_worker") or request.node.get_closest_marker("redis"):
+        yield
+        return
+    from takedown.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
