@@ -19,8 +19,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from listings.models import Listing, Platform, Seller
 from rightsholders import services
-from rightsholders.models import AgentAuthorisation, AuthorisedSeller, Membership, Organisation
-from rightsholders.models import Right as RightModel
+from rightsholders.models import (
+    AgentAuthorisation,
+    AuthorisedSeller,
+    Membership,
+    Organisation,
+    Right,
+)
 from takedown.management import demo_files
 from takedown.states import RightStatus
 
@@ -122,10 +127,10 @@ TEN_YEARS = datetime.date(2034, 12, 31)
 RIGHTS: dict[str, list[DemoRight]] = {
     "aurelia-fashion": [
         DemoRight(
-            kind=RightModel.Kind.WORD_MARK,
+            kind=Right.Kind.WORD_MARK,
             name="AURELIA",
             mark_text="AURELIA",
-            office=RightModel.Office.EU,
+            office=Right.Office.EU,
             registration_number="018204117",
             nice_classes=[18, 25],
             goods_description="Handbags, leather goods, clothing, scarves.",
@@ -134,10 +139,10 @@ RIGHTS: dict[str, list[DemoRight]] = {
             reference_currency="EUR",
         ),
         DemoRight(
-            kind=RightModel.Kind.WORD_MARK,
+            kind=Right.Kind.WORD_MARK,
             name="AURELIA MILANO",
             mark_text="AURELIA MILANO",
-            office=RightModel.Office.CN,
+            office=Right.Office.CN,
             registration_number="52718344",
             nice_classes=[18],
             goods_description="Handbags, purses, travelling bags.",
@@ -146,18 +151,18 @@ RIGHTS: dict[str, list[DemoRight]] = {
             reference_currency="CNY",
         ),
         DemoRight(
-            kind=RightModel.Kind.FIGURATIVE_MARK,
+            kind=Right.Kind.FIGURATIVE_MARK,
             name="Aurelia 'A' logo",
-            office=RightModel.Office.WIPO,
+            office=Right.Office.WIPO,
             registration_number="1587342",
             nice_classes=[14, 18, 25],
             goods_description="Jewellery, handbags, clothing.",
             territories=["EU", "US", "CN", "JP"],
         ),
         DemoRight(
-            kind=RightModel.Kind.DESIGN,
+            kind=Right.Kind.DESIGN,
             name="Aurelia 'Luna' handbag",
-            office=RightModel.Office.EU,
+            office=Right.Office.EU,
             registration_number="008812345-0001",
             locarno_class="03-01",
             goods_description="Handbag with a curved top handle.",
@@ -168,10 +173,10 @@ RIGHTS: dict[str, list[DemoRight]] = {
     ],
     "nordvik-outdoor": [
         DemoRight(
-            kind=RightModel.Kind.WORD_MARK,
+            kind=Right.Kind.WORD_MARK,
             name="NORDVIK",
             mark_text="NORDVIK",
-            office=RightModel.Office.EU,
+            office=Right.Office.EU,
             registration_number="017993210",
             nice_classes=[18, 22, 25],
             goods_description="Outdoor clothing, rucksacks, tents.",
@@ -180,10 +185,10 @@ RIGHTS: dict[str, list[DemoRight]] = {
             reference_currency="EUR",
         ),
         DemoRight(
-            kind=RightModel.Kind.WORD_MARK,
+            kind=Right.Kind.WORD_MARK,
             name="FJELLSTORM",
             mark_text="FJELLSTORM",
-            office=RightModel.Office.US,
+            office=Right.Office.US,
             registration_number="6123457",
             nice_classes=[25],
             goods_description="Waterproof jackets and trousers.",
@@ -192,18 +197,18 @@ RIGHTS: dict[str, list[DemoRight]] = {
             reference_currency="USD",
         ),
         DemoRight(
-            kind=RightModel.Kind.FIGURATIVE_MARK,
+            kind=Right.Kind.FIGURATIVE_MARK,
             name="Nordvik mountain logo",
-            office=RightModel.Office.EU,
+            office=Right.Office.EU,
             registration_number="018377001",
             nice_classes=[18, 25],
             goods_description="Rucksacks, outdoor clothing.",
             territories=["EU"],
         ),
         DemoRight(
-            kind=RightModel.Kind.DESIGN,
+            kind=Right.Kind.DESIGN,
             name="Nordvik 'Trail 28' backpack",
-            office=RightModel.Office.EU,
+            office=Right.Office.EU,
             registration_number="008899771-0002",
             locarno_class="03-01",
             goods_description="Backpack with a front stash pocket.",
@@ -461,7 +466,7 @@ class Command(BaseCommand):
         return template.format(c=colour), eur, seller, brand
 
     def _right(self, spec: DemoRight, *, holder: Organisation, actor, moderator) -> None:
-        right = RightModel.objects.filter(
+        right = Right.objects.filter(
             rights_holder=holder, office=spec.office, registration_number=spec.registration_number
         ).first()
         if right is None:
@@ -470,17 +475,17 @@ class Command(BaseCommand):
         if right.status == RightStatus.SUBMITTED:
             services.right_verify(actor=moderator, right=right, note="Demo data: checked.")
 
-    def _submit(self, spec: DemoRight, *, holder: Organisation, actor) -> RightModel:
+    def _submit(self, spec: DemoRight, *, holder: Organisation, actor) -> Right:
         look = BRAND_LOOK[holder.slug]
         stem = spec.registration_number.replace("-", "_")
         images = []
-        if spec.kind == RightModel.Kind.FIGURATIVE_MARK:
+        if spec.kind == Right.Kind.FIGURATIVE_MARK:
             images = [
                 demo_files.logo(
                     holder.name, colour=look["colour"], shape=look["shape"], name=f"logo_{stem}.png"
                 )
             ]
-        elif spec.kind == RightModel.Kind.DESIGN:
+        elif spec.kind == Right.Kind.DESIGN:
             images = [
                 demo_files.design_view(
                     look["product"], colour=look["colour"], view=view, name=f"{view}_{stem}.png"
