@@ -29,7 +29,7 @@ help:
 	@echo "make run            set up, load demo data, run on http://$(HOST):$(PORT)/"
 	@echo "make test           set up and run the test suite (services it lacks are skipped)"
 	@echo "make test-services  the suite against PostgreSQL + Redis + a real worker (nothing skips)"
-	@echo "make lint           ruff check and format check"
+	@echo "make lint           ruff check, format check and mypy"
 	@echo "make clean          remove var/ (demo database, uploads, logs) and caches"
 	@echo "make distclean      clean, and remove $(VENV)"
 
@@ -101,6 +101,7 @@ test-services: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy takedown rightsholders listings
 
 clean:
 	if [ -f var/redis.pid ]; then kill -TERM "$$(cat var/redis.pid)" 2>/dev/null || true; fi

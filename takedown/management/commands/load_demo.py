@@ -219,9 +219,17 @@ RIGHTS: dict[str, list[DemoRight]] = {
     ],
 }
 
+
+@dataclass(frozen=True)
+class BrandLook:
+    colour: tuple[int, int, int]
+    shape: str
+    product: str
+
+
 BRAND_LOOK = {
-    "aurelia-fashion": {"colour": (176, 124, 40), "shape": "circle", "product": "bag"},
-    "nordvik-outdoor": {"colour": (36, 98, 72), "shape": "mountain", "product": "backpack"},
+    "aurelia-fashion": BrandLook(colour=(176, 124, 40), shape="circle", product="bag"),
+    "nordvik-outdoor": BrandLook(colour=(36, 98, 72), shape="mountain", product="backpack"),
 }
 
 # Listing titles: (weight, template, price range, currencies, brand field)
@@ -482,13 +490,13 @@ class Command(BaseCommand):
         if spec.kind == Right.Kind.FIGURATIVE_MARK:
             images = [
                 demo_files.logo(
-                    holder.name, colour=look["colour"], shape=look["shape"], name=f"logo_{stem}.png"
+                    holder.name, colour=look.colour, shape=look.shape, name=f"logo_{stem}.png"
                 )
             ]
         elif spec.kind == Right.Kind.DESIGN:
             images = [
                 demo_files.design_view(
-                    look["product"], colour=look["colour"], view=view, name=f"{view}_{stem}.png"
+                    look.product, colour=look.colour, view=view, name=f"{view}_{stem}.png"
                 )
                 for view in ("front", "side")
             ]
