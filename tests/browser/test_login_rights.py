@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from takedown.management.commands.load_demo import DEMO_PASSWORD
 from tests.conftest import CHROMIUM
@@ -39,6 +40,10 @@ def page():
         try:
             yield browser.new_page(viewport={"width": 1280, "height": 800})
         finally:
+            # While Playwright's loop runs in this thread, Django's connection storage is
+            # context-local: the ORM calls of the test opened a second connection that
+            # must be closed here, or PostgreSQL refuses to drop the test database.
+            connections.close_all()
             browser.close()
 
 
