@@ -1,11 +1,17 @@
-"""Platforms, their sellers and the listings they push."""
+"""Platforms, their API tokens, sellers, listings, feed batches and listing images."""
 
+import hashlib
+import secrets
 from typing import Self
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from takedown.db import TimeStampedModel
+from takedown.states import FeedStatus, ImageStatus
 
 
 class Platform(TimeStampedModel):
@@ -32,11 +38,57 @@ class Platform(TimeStampedModel):
         return self.organisation.name
 
 
+class PlatformTokenQuerySet(models.QuerySet):
+    def active(self) -> Self:
+        return self.filter(revoked_at__isnull=True)
+
+
+class PlatformToken(TimeStampedModel):
+    """A bearer token a platform's systems use for the API.
+
+    Only the SHA-256 of the token is stored: tokens are 256-bit random strings,
+    so a fast hash is enough (there is nothing to brute-force), and a lookup by
+    hash is one indexed query per request. ``prefix`` identifies a token in
+    lists without revealing it.
+    """
+
+    TOKEN_PREFIX = "tdk"
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PlatformTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["platform", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.platform}"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> tuple[str, str]:
+        """Return a new (token, prefix); the token is shown once and never stored."""
+        prefix = f"{cls.TOKEN_PREFIX}_{secrets.token_hex(4)}"
+        return f"{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
 class Seller(TimeStampedModel):
     """A seller account on a platform, known by the platform's id for it.
 
-    ``name`` is the store name; ``contact_name`` and ``contact_email`` are personal
-    data and are masked for rights holders.
+    ``name`` is the store name as the platform sent it; it may be a person's
+    name, so pages for rights holders mask it (takedown.privacy). ``contact_name``
+    and ``contact_email`` are personal data shown to moderators only.
     """
 
     platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="sellers")
@@ -55,6 +107,69 @@ class Seller(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name or self.external_id
+
+
+class FeedBatch(TimeStampedModel):
+    """One feed a platform pushed: the file as received and what ingesting it did.
+
+    ``records_done`` is the resume point: the number of records whose effects
+    are committed. It is advanced in the same transaction as each chunk's
+    upserts, so a worker killed mid-feed resumes exactly where the last chunk
+    ended, with nothing applied twice.
+    """
+
+    class Format(models.TextChoices):
+        JSONL = "jsonl", _("JSON Lines")
+        CSV = "csv", _("CSV")
+
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="feeds")
+    token = models.ForeignKey(
+        PlatformToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="feeds"
+    )
+    format = models.CharField(max_length=8, choices=Format.choices)
+    file = models.FileField(upload_to="feeds/%Y/%m/%d/")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=FeedStatus.choices, default=FeedStatus.RECEIVED, db_index=True
+    )
+    failure_reason = models.TextField(blank=True)
+    # Counts, advanced chunk by chunk with the upserts they describe.
+    lines = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    records_done = models.PositiveIntegerField(default=0)
+    # Who is ingesting it and since when: a stale claim is taken over by the sweep.
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "feed batches"
+
+    def __str__(self) -> str:
+        return f"Feed {self.pk} of {self.platform} ({self.status})"
+
+
+class FeedLineError(models.Model):
+    """A line of a feed that was refused, and why."""
+
+    batch = models.ForeignKey(FeedBatch, on_delete=models.CASCADE, related_name="errors")
+    line = models.PositiveIntegerField()
+    field = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["batch", "line", "id"]
+        indexes = [models.Index(fields=["batch", "line"], name="feedlineerror_batch_line_idx")]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field} {self.message}"
 
 
 class ListingQuerySet(models.QuerySet):
@@ -82,6 +197,12 @@ class Listing(TimeStampedModel):
     image_urls = models.JSONField(default=list, blank=True)
     # Fields the platform sent that the workbench has no column for; kept, not refused.
     extra = models.JSONField(default=dict, blank=True)
+    # SHA-256 of the listing's content as sent (listings.feeds.content_hash): an
+    # unchanged line is recognised without comparing every field.
+    content_hash = models.CharField(max_length=64, blank=True)
+    last_feed = models.ForeignKey(
+        FeedBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     delisted_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the platform reported the listing gone.")
     )
@@ -98,3 +219,68 @@ class Listing(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.external_id}: {self.title[:60]}"
+
+
+class ListingSnapshot(models.Model):
+    """What a listing said before a feed changed it: evidence needs the listing of the day."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="snapshots")
+    content = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    # When that content was current until (the moment it was replaced).
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by_feed = models.ForeignKey(
+        FeedBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["listing", "-replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.listing} as of {self.replaced_at:%Y-%m-%d %H:%M}"
+
+
+class ImageBlob(TimeStampedModel):
+    """Image bytes seen once, keyed by SHA-256: the same picture is hashed once."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    content_type = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    thumbnail = models.FileField(upload_to="thumbnails/%Y/%m/")
+    # Perceptual hashes as hex strings, computed by listings.matching.images.
+    hashes = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return self.sha256[:12]
+
+
+class ListingImage(TimeStampedModel):
+    """One image URL of a listing and the outcome of fetching it."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="images")
+    url = models.URLField(max_length=2000)
+    position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=ImageStatus.choices, default=ImageStatus.PENDING, db_index=True
+    )
+    blob = models.ForeignKey(
+        ImageBlob, null=True, blank=True, on_delete=models.PROTECT, related_name="listing_images"
+    )
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["listing", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "url"], name="listingimage_unique_url"),
+            models.CheckConstraint(
+                condition=~Q(status="fetched") | Q(blob__isnull=False),
+                name="listingimage_fetched_has_blob",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing.external_id} image {self.position}: {self.status}"

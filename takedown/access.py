@@ -69,6 +69,10 @@ def access_for(user: object) -> Access:
         or not getattr(user, "is_authenticated", False)
     ):
         return ANONYMOUS
+    if getattr(user, "is_platform_principal", False):
+        # A platform API token: that platform's rows, nothing else.
+        platform_id = user.platform.pk  # type: ignore[attr-defined]
+        return Access(platform_ids=frozenset({platform_id}))
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached

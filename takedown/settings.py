@@ -188,6 +188,29 @@ TAKEDOWN_IMAGE_MAX_PIXELS = env.int("TAKEDOWN_IMAGE_MAX_PIXELS", default=40_000_
 # A proof document is a certificate or an extract, not a book.
 TAKEDOWN_PDF_MAX_PAGES = env.int("TAKEDOWN_PDF_MAX_PAGES", default=200)
 
+# Listing feeds and images --------------------------------------------------
+
+# A feed larger than this is refused with 413 before any of it is stored.
+TAKEDOWN_FEED_MAX_BYTES = env.int("TAKEDOWN_FEED_MAX_BYTES", default=200 * 1024 * 1024)
+# A single feed line longer than this is refused with its line number (a listing
+# with a long description is a few KB; a megabyte line is a mistake or an attack).
+TAKEDOWN_FEED_MAX_LINE_BYTES = env.int("TAKEDOWN_FEED_MAX_LINE_BYTES", default=1024 * 1024)
+# Lines upserted per transaction: large enough to amortise round trips, small
+# enough that a killed worker redoes little.
+TAKEDOWN_FEED_CHUNK_LINES = env.int("TAKEDOWN_FEED_CHUNK_LINES", default=1000)
+# A feed claimed this long ago without finishing is taken over by the sweep.
+TAKEDOWN_FEED_CLAIM_TIMEOUT_SECONDS = env.int("TAKEDOWN_FEED_CLAIM_TIMEOUT_SECONDS", default=600)
+TAKEDOWN_IMAGE_FETCH_TIMEOUT_SECONDS = env.float(
+    "TAKEDOWN_IMAGE_FETCH_TIMEOUT_SECONDS", default=10.0
+)
+TAKEDOWN_IMAGE_MAX_BYTES = env.int("TAKEDOWN_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+TAKEDOWN_IMAGE_MAX_REDIRECTS = env.int("TAKEDOWN_IMAGE_MAX_REDIRECTS", default=3)
+# Addresses (CIDR) image fetching may reach even though they are private or
+# loopback. Empty in production; tests serve images from 127.0.0.1.
+TAKEDOWN_IMAGE_FETCH_ALLOW_NETS = env.list("TAKEDOWN_IMAGE_FETCH_ALLOW_NETS", default=[])
+# Platform API rate limit per platform (all its tokens together), on the shared cache.
+TAKEDOWN_PLATFORM_API_RATE = env("TAKEDOWN_PLATFORM_API_RATE", default="600/min")
+
 # Celery --------------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

@@ -72,3 +72,26 @@ def right_target(action: str, current: str) -> str:
             f"{RightStatus(current).label.lower()}."
         )
     return target
+
+
+class FeedStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+# status -> statuses it may move to. PROCESSING -> PROCESSING is a reclaim of a
+# batch whose worker died (its claim went stale).
+FEED_ALLOWED: dict[str, frozenset[str]] = {
+    FeedStatus.RECEIVED: frozenset({FeedStatus.PROCESSING, FeedStatus.FAILED}),
+    FeedStatus.PROCESSING: frozenset({FeedStatus.PROCESSING, FeedStatus.DONE, FeedStatus.FAILED}),
+    FeedStatus.DONE: frozenset(),
+    FeedStatus.FAILED: frozenset(),
+}
+
+
+class ImageStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be fetched")
+    FETCHED = "fetched", _("Fetched")
+    FAILED = "failed", _("Could not be fetched")

@@ -1,0 +1,75 @@
+"""Who is calling the platform API: a platform, identified by a bearer token."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from ..models import Platform, PlatformToken
+from ..services.tokens import platform_token_authenticate
+
+
+@dataclass(frozen=True)
+class PlatformPrincipal:
+    """The ``request.user`` of a platform API call: the platform behind a token.
+
+    takedown.access gives it the access of its platform and nothing else.
+    """
+
+    platform: Platform
+    token: PlatformToken
+    is_platform_principal = True
+    is_authenticated = True
+    is_anonymous = False
+    is_superuser = False
+    is_staff = False
+    pk = None
+
+    def __str__(self) -> str:
+        return f"{self.platform} ({self.token.prefix})"
+
+
+class PlatformTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <token>``; a wrong or revoked token is a 401."""
+
+    def authenticate(self, request: Request) -> tuple[PlatformPrincipal, PlatformToken] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != b"bearer":
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
+        token = platform_token_authenticate(parts[1].decode("ascii", errors="replace"))
+        if token is None:
+            raise AuthenticationFailed("The API token is not valid, or it was revoked.")
+        return PlatformPrincipal(platform=token.platform, token=token), token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="platform-api"'
+
+
+class IsPlatform(BasePermission):
+    """Only a platform's token may call this endpoint."""
+
+    message = "This endpoint is for platforms: authenticate with a platform API token."
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return bool(getattr(request.user, "is_platform_principal", False))
+
+
+class PlatformRateThrottle(SimpleRateThrottle):
+    """One budget per platform, whatever token it uses, counted on the shared cache."""
+
+    scope = "platform"
+
+    def get_rate(self) -> str:
+        return settings.TAKEDOWN_PLATFORM_API_RATE
+
+    def get_cache_key(self, request: Request, view: object) -> str | None:
+        principal = request.user
+        if not getattr(principal, "is_platform_principal", False):
+            return None
+        return f"throttle_platform_{principal.platform.pk}"

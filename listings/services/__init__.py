@@ -1,0 +1,1 @@
+"""Writes of the listings app, one module per topic."""
