@@ -1,0 +1,87 @@
+"""Decode listing and right images small, hash them perceptually, make thumbnails.
+
+Perceptual hashes survive re-encoding, resizing and small edits, so a copy of a
+registered product photo is found by Hamming distance between hashes even when
+its bytes differ. Hashes are 64-bit and stored as 16 hex digits (``str()`` of
+an ``imagehash.ImageHash``).
+"""
+
+import io
+
+import imagehash
+from PIL import Image, ImageOps
+
+# Every hash the engine stores for an image, by name. phash (DCT) is robust to
+# scaling and compression; dhash (gradients) is cheap and complements it on
+# crops and brightness changes; colorhash separates pictures with the same
+# shapes in different colours (binbits=3 gives 14 * 3 = 42 bits). phash_mirror
+# is the phash of the left-right mirror: counterfeit listings often flip the
+# brand's photo, which moves the phash ~30 of 64 bits away.
+HASH_NAMES = ("phash", "phash_mirror", "dhash", "colorhash")
+# 8 x 8 = 64-bit hashes: the size imagehash's own benchmarks tune thresholds for.
+HASH_SIZE = 8
+THUMBNAIL_FORMAT = "WEBP"
+THUMBNAIL_EXTENSION = ".webp"
+THUMBNAIL_CONTENT_TYPE = "image/webp"
+
+
+def decode_small(data: bytes, *, max_side: int = 512) -> Image.Image:
+    """Decode ``data`` to an upright RGB image no larger than ``max_side`` on either side.
+
+    JPEG is decoded in draft mode (DCT scaling by 1/2, 1/4 or 1/8), so a
+    4000-pixel photo costs a fraction of a full decode. Transparent pixels are
+    put on white, as a shop page shows them. Callers check the pixel count
+    before: this function trusts Pillow's own decompression-bomb guard only.
+    """
+    with Image.open(io.BytesIO(data)) as opened:
+        if opened.format == "JPEG":
+            # draft() picks the largest scale that keeps the image >= the requested size.
+            opened.draft("RGB", (max_side, max_side))
+        opened.load()
+        upright = ImageOps.exif_transpose(opened) or opened
+        image = _on_white(upright)
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return image
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def image_hashes(image: Image.Image) -> dict[str, str]:
+    """Return the perceptual hashes of ``image`` as hex strings, keyed by HASH_NAMES."""
+    return {
+        "phash": str(imagehash.phash(image, hash_size=HASH_SIZE)),
+        "phash_mirror": str(
+            imagehash.phash(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), hash_size=HASH_SIZE)
+        ),
+        "dhash": str(imagehash.dhash(image, hash_size=HASH_SIZE)),
+        "colorhash": str(imagehash.colorhash(image, binbits=3)),
+    }
+
+
+def hamming(a: str, b: str) -> int:
+    """Return the number of differing bits between two hex hashes of the same length."""
+    if len(a) != len(b):
+        raise ValueError(f"hashes of different lengths: {len(a)} and {len(b)} hex digits")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def phash_distance(a: dict[str, str], b: dict[str, str]) -> int:
+    """Return the phash distance of two images' hashes, a mirrored copy counting as the same."""
+    return min(hamming(a["phash"], b["phash"]), hamming(a["phash"], b["phash_mirror"]))
+
+
+def thumbnail(image: Image.Image, *, size: tuple[int, int] = (160, 160)) -> bytes:
+    """Return WebP bytes of ``image`` fitted within ``size``, for lists and evidence pages."""
+    small = image.copy()
+    small.thumbnail(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    # Quality 80 keeps a 160-pixel product photo recognisable at ~5 KB.
+    small.save(buffer, THUMBNAIL_FORMAT, quality=80, method=4)
+    return buffer.getvalue()
