@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rightsholders.expire_due_rights",
         "schedule": crontab(minute=5),
     },
+    "feeds-resume-stale": {
+        "task": "listings.resume_stale_feeds",
+        "schedule": 60.0,
+    },
 }
 
 # API -----------------------------------------------------------------------
@@ -254,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RightStatusEnum": "takedown.states.RightStatus",
+        "FeedStatusEnum": "takedown.states.FeedStatus",
+        "ImageStatusEnum": "takedown.states.ImageStatus",
+    },
 }
 
 # Email ---------------------------------------------------------------------

@@ -54,6 +54,11 @@ def _isolated_files_and_cache(settings, tmp_path):
     """Keep each test's uploads in its own folder and its cache in its own memory."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Local-memory caches outlive a settings change: start each test with no
+    # throttle history left by another.
+    from django.core.cache import cache
+
+    cache.clear()
     # Real hashing costs ~0.3 s a user; tests check who logs in, not hash strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -51,6 +52,20 @@ class PlatformTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="platform-api"'
 
 
+class PlatformTokenScheme(OpenApiAuthenticationExtension):
+    """Describe the bearer token in the OpenAPI schema."""
+
+    target_class = PlatformTokenAuthentication
+    name = "platformToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A platform API token (manage.py create_platform, or the console).",
+        }
+
+
 class IsPlatform(BasePermission):
     """Only a platform's token may call this endpoint."""
 
@@ -70,6 +85,6 @@ class PlatformRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: object) -> str | None:
         principal = request.user
-        if not getattr(principal, "is_platform_principal", False):
+        if not isinstance(principal, PlatformPrincipal):
             return None
         return f"throttle_platform_{principal.platform.pk}"
