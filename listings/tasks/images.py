@@ -1,1 +1,57 @@
 """Listing image tasks."""
+
+import logging
+
+from celery import shared_task
+
+from ..fetch import FetchTransient
+from ..services import images
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    name="listings.fetch_listing_images",
+    acks_late=True,
+    autoretry_for=(FetchTransient,),
+    # 60 s, 120 s, ... capped at 15 min, jittered: about half an hour in all,
+    # long enough for a CDN's bad minute, short enough to give up the same day.
+    retry_backoff=60,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=MAX_RETRIES,
+    # A listing has a handful of images; each fetch is bounded by the fetch timeout.
+    soft_time_limit=300,
+    time_limit=360,
+)
+def fetch_listing_images(self, image_ids: list[int]) -> dict[str, int]:
+    """Fetch the images of a listing (sent after the feed chunk that created them commits).
+
+    Every image is tried before a transient failure retries the task; a retry
+    runs all ids again, and the ones no longer pending return at once.
+    """
+    counts = {"fetched": 0, "failed": 0, "retry": 0, "missing": 0}
+    transient: list[tuple[int, FetchTransient]] = []
+    for image_id in image_ids:
+        try:
+            image = images.listing_image_fetch(image_id=image_id)
+        except FetchTransient as exc:
+            transient.append((image_id, exc))
+            continue
+        outcome = str(image.status) if image is not None else "missing"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    if transient and self.request.retries >= MAX_RETRIES:
+        for failed_id, error in transient:
+            images.listing_image_fail(
+                image_id=failed_id, reason=f"gave up after {MAX_RETRIES + 1} attempts: {error}"
+            )
+        counts["failed"] += len(transient)
+        transient = []
+    counts["retry"] = len(transient)
+    logger.info("listing images %s: %s", image_ids, counts)
+    if transient:
+        raise transient[0][1]
+    return counts
