@@ -385,3 +385,98 @@ def test_a_public_address_has_no_problem():
     # then nothing is wrong with them
     assert address_problem(ipaddress.ip_address("93.184.216.34"), []) is None
     assert address_problem(ipaddress.ip_address("2606:2800:220:1::1"), []) is None
+
+
+# HTTPS: the pinned address is verified against the URL's host name ----------
+
+
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch):
+    """An HTTPS server on 127.0.0.1 whose self-signed certificate names images.example.test.
+
+    The certificate is trusted only when a test says so, by making it the
+    default CA store of the process for that test.
+    """
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=images.example.test", "-addext", "subjectAltName=DNS:images.example.test",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = png_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args) -> None:  # noqa: A002
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+
+    def trust() -> None:
+        monkeypatch.setattr(
+            ssl.SSLContext, "load_default_certs", lambda self, *a: self.load_verify_locations(cert)
+        )
+
+    yield httpd.server_address[1], trust
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_is_verified_against_the_url_host_on_the_pinned_address(
+    tls_server, allow_loopback_server, connections, monkeypatch
+):
+    # given an HTTPS server at 127.0.0.1 with a trusted certificate for images.example.test
+    port, trust = tls_server
+    trust()
+    fake_dns(monkeypatch, {"images.example.test": ["127.0.0.1"]})
+    # when the image is fetched by the name
+    fetched = fetch_image(f"https://images.example.test:{port}/a.png")
+    # then TLS succeeds on the pinned address because the certificate names the URL's host
+    assert fetched.data == png_bytes()
+    assert connections == ["127.0.0.1"]
+
+
+def test_https_with_a_certificate_for_another_name_is_refused(
+    tls_server, allow_loopback_server, connections, monkeypatch
+):
+    # given the same trusted server reached under a name its certificate does not carry
+    port, trust = tls_server
+    trust()
+    fake_dns(monkeypatch, {"other.example.test": ["127.0.0.1"]})
+    # when the image is fetched
+    # then TLS verification refuses it
+    with pytest.raises(FetchRefused, match="TLS with other.example.test failed"):
+        fetch_image(f"https://other.example.test:{port}/a.png")
+
+
+def test_https_with_an_untrusted_certificate_is_refused(
+    tls_server, allow_loopback_server, connections, monkeypatch
+):
+    # given an HTTPS server whose self-signed certificate nobody trusts
+    port, _trust = tls_server
+    fake_dns(monkeypatch, {"images.example.test": ["127.0.0.1"]})
+    # when the image is fetched
+    # then the certificate is not accepted
+    with pytest.raises(FetchRefused, match="certificate verify failed"):
+        fetch_image(f"https://images.example.test:{port}/a.png")
