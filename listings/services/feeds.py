@@ -9,6 +9,7 @@ queue message was lost.
 """
 
 import hashlib
+import json
 import logging
 import os
 import uuid
@@ -21,7 +22,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -382,10 +383,101 @@ def _upsert_listings(
         if current.pk is None or current.image_urls != line.images:
             image_changes.append(current)
         _set_content(current, line, content, digest, sellers, batch, now)
-    Listing.objects.bulk_create(to_create)
-    Listing.objects.bulk_update(to_update, CONTENT_FIELDS)
+    _insert_listings(to_create, need_ids=any(listing.image_urls for listing in to_create))
+    _update_listings(to_update)
     ListingSnapshot.objects.bulk_create(snapshots)
     return len(to_create), len(to_update), unchanged, _sync_images(image_changes)
+
+
+# Columns a new listing is inserted with (everything but the generated id).
+INSERT_FIELDS = [
+    "created_at",
+    "platform",
+    "external_id",
+    *[name for name in CONTENT_FIELDS if name != "updated_at"],
+    "updated_at",
+]
+
+
+def _insert_listings(listings: list[Listing], *, need_ids: bool) -> None:
+    """Insert new listings; on PostgreSQL with COPY, which is several times faster.
+
+    Django's bulk_create spends most of a feed's time preparing values; COPY
+    streams rows in psycopg's C code. If a concurrent feed of the same platform
+    inserted one of these listings first, COPY fails on the unique constraint
+    and the chunk falls back to an upsert that keeps the newer content.
+    """
+    if not listings:
+        return
+    if connection.vendor != "postgresql":
+        Listing.objects.bulk_create(listings)
+        return
+    fields = [Listing._meta.get_field(name) for name in INSERT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for listing in listings:
+                    copy.write_row([_copy_value(f, listing) for f in fields])
+    except IntegrityError:
+        Listing.objects.bulk_create(
+            listings,
+            update_conflicts=True,
+            unique_fields=["platform", "external_id"],
+            update_fields=CONTENT_FIELDS,
+        )
+        return
+    if need_ids:
+        ids = dict(
+            Listing.objects.filter(
+                platform_id=listings[0].platform_id,
+                external_id__in=[listing.external_id for listing in listings],
+            ).values_list("external_id", "pk")
+        )
+        for listing in listings:
+            listing.pk = ids[listing.external_id]
+
+
+def _update_listings(listings: list[Listing]) -> None:
+    """Write changed listings; on PostgreSQL through COPY into a temporary table and one UPDATE.
+
+    Django's bulk_update builds a CASE expression per column and row, which
+    made a chunk of changed listings ten times slower than a chunk of new ones.
+    """
+    if not listings:
+        return
+    if connection.vendor != "postgresql":
+        Listing.objects.bulk_update(listings, CONTENT_FIELDS)
+        return
+    fields = [Listing._meta.get_field(name) for name in ["id", *CONTENT_FIELDS]]
+    quote = connection.ops.quote_name
+    table = quote(Listing._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    assignments = ", ".join(f"{quote(f.column)} = t.{quote(f.column)}" for f in fields[1:])
+    with connection.cursor() as cursor:
+        # The chunk's own transaction drops it; inside a caller's transaction the
+        # next chunk finds it and starts it afresh.
+        cursor.execute("DROP TABLE IF EXISTS listing_changes")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE listing_changes ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.connection.cursor().copy(
+            f"COPY listing_changes ({columns}) FROM STDIN"
+        ) as copy:
+            for listing in listings:
+                copy.write_row([_copy_value(f, listing) for f in fields])
+        cursor.execute(
+            f"UPDATE {table} AS l SET {assignments} FROM listing_changes AS t WHERE l.id = t.id"
+        )
+
+
+def _copy_value(field: Any, listing: Listing) -> Any:
+    value = getattr(listing, field.attname)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def stored_content(listing: Listing) -> dict[str, Any]:
@@ -412,7 +504,7 @@ def _set_content(
     line: feed_format.ListingLine,
     content: dict[str, Any],
     digest: str,
-    sellers: dict[str, Seller],
+    sellers: dict[str, int],
     batch: FeedBatch,
     now: Any,
 ) -> None:
@@ -421,7 +513,7 @@ def _set_content(
     listing.description = line.description
     listing.price = line.price
     listing.currency = line.currency
-    listing.seller = sellers.get(line.seller_id) if line.seller_id else None
+    listing.seller_id = sellers.get(line.seller_id) if line.seller_id else None
     listing.category = line.category
     listing.ship_to = line.ship_to
     listing.brand = line.brand
@@ -434,33 +526,37 @@ def _set_content(
     listing.updated_at = now
 
 
-def _upsert_sellers(platform: Platform, lines: Any) -> dict[str, Seller]:
-    """Return the chunk's sellers by external id, creating new ones and renaming changed ones."""
+def _upsert_sellers(platform: Platform, lines: Any) -> dict[str, int]:
+    """Return the chunk's seller ids by external id, creating new sellers and renaming changed ones.
+
+    Reads plain tuples, not model instances: a chunk names up to a thousand sellers.
+    """
     names: dict[str, str] = {}
     for line in lines:
         if line.seller_id:
             names[line.seller_id] = line.seller_name
+
+    def known() -> dict[str, tuple[int, str]]:
+        rows = Seller.objects.filter(platform=platform, external_id__in=list(names))
+        return {ext: (pk, name) for ext, pk, name in rows.values_list("external_id", "pk", "name")}
+
     if not names:
         return {}
-    found = {
-        s.external_id: s
-        for s in Seller.objects.filter(platform=platform, external_id__in=list(names))
-    }
+    found = known()
     missing = [
         Seller(platform=platform, external_id=e, name=n) for e, n in names.items() if e not in found
     ]
     if missing:
         # Another feed of the same platform may insert the same seller concurrently.
         Seller.objects.bulk_create(missing, ignore_conflicts=True)
-        found = {
-            s.external_id: s
-            for s in Seller.objects.filter(platform=platform, external_id__in=list(names))
-        }
-    renamed = [s for e, s in found.items() if names[e] and s.name != names[e]]
-    for seller in renamed:
-        seller.name = names[seller.external_id]
+        found = known()
+    renamed = [
+        Seller(pk=pk, name=names[ext])
+        for ext, (pk, name) in found.items()
+        if names[ext] and name != names[ext]
+    ]
     Seller.objects.bulk_update(renamed, ["name"])
-    return found
+    return {ext: pk for ext, (pk, _name) in found.items()}
 
 
 def _sync_images(listings: list[Listing]) -> list[int]:
