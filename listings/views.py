@@ -18,7 +18,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from takedown.access import Access, access_for, can_administer
+from takedown.access import Access, access_for, can_manage_platform_tokens
 from takedown.errors import DomainError, NotPermitted
 from takedown.states import FeedStatus
 
@@ -72,7 +72,7 @@ def _require_console(request: HttpRequest) -> Access:
 
 def _may_manage_tokens(access: Access, platform: Platform) -> bool:
     """Shows the token forms; listings.services.tokens enforces the same rule."""
-    return access.is_operator or can_administer(access, platform.organisation_id)
+    return can_manage_platform_tokens(access, platform.organisation_id)
 
 
 @dataclass

@@ -228,6 +228,11 @@ def can_revoke_authorisation(access: Access, *, rights_holder_id: int, agent_id:
     )
 
 
+def can_manage_platform_tokens(access: Access, organisation_id: int) -> bool:
+    """Creates and revokes a platform's API tokens: its administrators and the operator."""
+    return access.is_operator or can_administer(access, organisation_id)
+
+
 def can_moderate_rights(access: Access) -> bool:
     """Verifies, rejects and suspends rights: operator moderators only."""
     return access.is_operator_moderator

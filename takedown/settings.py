@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.resume_stale_feeds",
         "schedule": 60.0,
     },
+    "images-resume-pending": {
+        "task": "listings.resume_pending_images",
+        "schedule": 300.0,
+    },
 }
 
 # API -----------------------------------------------------------------------

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from takedown.errors import DomainError
@@ -306,9 +306,21 @@ def _apply_chunk(batch: FeedBatch, chunk: _Chunk, *, worker: str, last: bool = F
 
 
 def _queue_images(image_ids: list[int]) -> None:
+    """Queue image fetches; a failure to queue (or, run in-process, to fetch) never fails the feed.
+
+    The chunk is committed by now; images left pending are re-queued by the
+    listings.resume_pending_images sweep.
+    """
     from ..tasks.images import fetch_listing_images
 
-    fetch_listing_images.delay(image_ids)
+    try:
+        fetch_listing_images.delay(image_ids)
+    except Exception:
+        logger.warning(
+            "could not queue or run image fetches %s; the sweep will retry",
+            image_ids,
+            exc_info=True,
+        )
 
 
 def _check_move(current: str, target: str) -> None:
@@ -412,7 +424,7 @@ def _insert_listings(listings: list[Listing], *, need_ids: bool) -> None:
     if connection.vendor != "postgresql":
         Listing.objects.bulk_create(listings)
         return
-    fields = [Listing._meta.get_field(name) for name in INSERT_FIELDS]
+    fields = _listing_fields(INSERT_FIELDS)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(Listing._meta.db_table)
     try:
@@ -450,7 +462,7 @@ def _update_listings(listings: list[Listing]) -> None:
     if connection.vendor != "postgresql":
         Listing.objects.bulk_update(listings, CONTENT_FIELDS)
         return
-    fields = [Listing._meta.get_field(name) for name in ["id", *CONTENT_FIELDS]]
+    fields = _listing_fields(["id", *CONTENT_FIELDS])
     quote = connection.ops.quote_name
     table = quote(Listing._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -473,7 +485,12 @@ def _update_listings(listings: list[Listing]) -> None:
         )
 
 
-def _copy_value(field: Any, listing: Listing) -> Any:
+def _listing_fields(names: list[str]) -> list[Field]:
+    """The concrete columns of Listing named ``names``, in that order (for COPY)."""
+    return [cast(Field, Listing._meta.get_field(name)) for name in names]
+
+
+def _copy_value(field: Field, listing: Listing) -> Any:
     value = getattr(listing, field.attname)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)

@@ -7,6 +7,7 @@ bytes points at it. An image URL that another listing already fetched is not
 downloaded again.
 """
 
+import datetime
 import hashlib
 import io
 import logging
@@ -155,3 +156,30 @@ def _record_attempt(image_id: int, *, error: str) -> None:
         image.attempts += 1
         image.error = error[:ERROR_MAX_CHARS]
         image.save(update_fields=["attempts", "error", "updated_at"])
+
+
+# A pending image this old lost its queue message (broker down, an eager run's
+# transient failure, a worker killed past its retries): queue it again.
+PENDING_STALE_MINUTES = 15
+RESUME_BATCH = 100
+
+
+def listing_images_resume_pending(*, limit: int = 20_000) -> int:
+    """Re-queue images that stayed pending too long; return how many were queued.
+
+    Queuing an image twice is harmless: a fetched image is left alone.
+    """
+    from listings.tasks.images import fetch_listing_images
+
+    cutoff = timezone.now() - datetime.timedelta(minutes=PENDING_STALE_MINUTES)
+    ids = list(
+        ListingImage.objects.filter(status=ImageStatus.PENDING, updated_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for start in range(0, len(ids), RESUME_BATCH):
+        batch = ids[start : start + RESUME_BATCH]
+        # Touch them so the next sweep does not queue them again before they run.
+        ListingImage.objects.filter(pk__in=batch).update(updated_at=timezone.now())
+        fetch_listing_images.delay(batch)
+    return len(ids)

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from takedown.access import access_for, can_administer
+from takedown.access import access_for, can_manage_platform_tokens
 from takedown.errors import DomainError, NotPermitted
 
 from ..models import Platform, PlatformToken
@@ -12,8 +12,7 @@ from ..models import Platform, PlatformToken
 def _may_manage_tokens(actor, platform: Platform) -> bool:
     if actor is None:  # management commands act as the operator
         return True
-    access = access_for(actor)
-    return access.is_operator or can_administer(access, platform.organisation_id)
+    return can_manage_platform_tokens(access_for(actor), platform.organisation_id)
 
 
 def platform_token_create(*, actor, platform: Platform, name: str) -> tuple[PlatformToken, str]:

@@ -55,3 +55,11 @@ def fetch_listing_images(self, image_ids: list[int]) -> dict[str, int]:
     if transient:
         raise transient[0][1]
     return counts
+
+
+@shared_task(
+    name="listings.resume_pending_images", acks_late=True, soft_time_limit=120, time_limit=150
+)
+def resume_pending_images() -> int:
+    """Re-queue images left pending (scheduled every five minutes)."""
+    return images.listing_images_resume_pending()

@@ -481,3 +481,50 @@ def test_the_sweep_requeues_lost_and_stale_feeds_only(world, settings, monkeypat
     queued.clear()
     assert sorted(feed_service.feeds_resume_stale()) == sorted([lost.pk, stale.pk])
     assert fresh.pk not in queued
+
+
+def test_an_image_fetch_that_fails_to_run_does_not_fail_the_feed(
+    world, client, token_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given image fetching that raises when run in-process (a transient failure retried eagerly)
+    from celery.exceptions import Retry
+
+    from listings.tasks import images as image_tasks
+
+    def failing_delay(ids):
+        raise Retry("503 from the image host")
+
+    monkeypatch.setattr(image_tasks.fetch_listing_images, "delay", failing_delay)
+    # when a feed with images is pushed
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("api-feed-list"),
+            data=jsonl([line(1, images=["https://img.test/1.jpg"]), line(2)]),
+            content_type=NDJSON,
+            HTTP_AUTHORIZATION=f"Bearer {token_a}",
+        )
+    # then the feed is done and the image waits for the sweep
+    assert status_of(client, response, token_a)["status"] == "done"
+    assert ListingImage.objects.get(url="https://img.test/1.jpg").status == "pending"
+
+
+def test_the_sweep_requeues_images_pending_too_long(world, listing_factory, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from listings.services.images import listing_images_resume_pending
+    from listings.tasks import images as image_tasks
+
+    queued: list[list[int]] = []
+    monkeypatch.setattr(image_tasks.fetch_listing_images, "delay", queued.append)
+    listing = listing_factory(platform=world.platform_a.platform)
+    old = ListingImage.objects.create(listing=listing, url="https://img.test/old.jpg")
+    ListingImage.objects.create(listing=listing, url="https://img.test/new.jpg", position=1)
+    ListingImage.objects.filter(pk=old.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    assert listing_images_resume_pending() == 1
+    assert queued == [[old.pk]]
+    # and it is not queued again by the next sweep before it had a chance to run
+    assert listing_images_resume_pending() == 0

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from listings.models import Platform
+from listings.services.platforms import platform_ensure
 from listings.services.tokens import platform_token_create
-from rightsholders.models import Membership, Organisation
-from rightsholders.services import membership_add, organisation_create
+from rightsholders.models import Membership
+from rightsholders.services import membership_add
 from takedown.errors import DomainError
 
 
@@ -97,25 +98,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--admin-email {email!r} is not an email address.") from exc
 
     def _platform(self, *, name: str, slug: str, website: str) -> tuple[Platform, bool]:
-        organisation = Organisation.objects.filter(slug=slug).first()
-        if organisation is not None and organisation.kind != Organisation.Kind.PLATFORM:
-            raise CommandError(
-                f"The organisation {slug!r} is a {organisation.get_kind_display().lower()}, "
-                "not a platform: choose another --slug."
-            )
-        created = organisation is None
-        if organisation is None:
-            organisation = organisation_create(
-                name=name, kind=Organisation.Kind.PLATFORM, slug=slug
-            )
-        platform = Platform.objects.filter(organisation=organisation).first()
-        if platform is None:
-            created = True
-            platform = Platform.objects.create(organisation=organisation, website=website)
-        elif website and platform.website != website:
-            platform.website = website
-            platform.save(update_fields=["website", "updated_at"])
-        return platform, created
+        try:
+            return platform_ensure(name=name, slug=slug, website=website)
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} Choose another --slug.") from exc
 
     def _admin(self, platform: Platform, *, username: str, email: str) -> str:
         if not username:

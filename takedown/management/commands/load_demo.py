@@ -18,6 +18,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand, CommandError
 
 from listings.models import Listing, Platform, Seller
+from listings.services.platforms import platform_ensure
 from rightsholders import services
 from rightsholders.models import (
     AgentAuthorisation,
@@ -381,9 +382,8 @@ class Command(BaseCommand):
         return user
 
     def _platform(self, organisation: Organisation) -> Platform:
-        platform, created = Platform.objects.get_or_create(
-            organisation=organisation,
-            defaults={"website": "https://demomart.example", "default_sla_hours": 24},
+        platform, created = platform_ensure(
+            name=organisation.name, slug=organisation.slug, website="https://demomart.example"
         )
         if created:
             self._count("platforms")
