@@ -166,7 +166,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded proof, feeds and thumbnails. Web servers and workers on several
+# machines must share it (a network mount), as they share the database.
+MEDIA_ROOT = Path(env("TAKEDOWN_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploaded files are never served directly: proof documents and images go
 # through views that apply tenancy. MEDIA_URL only names the prefix.
 MEDIA_URL = "/media/"

@@ -49,10 +49,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         service_missing(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
 
 
+def _worker_media_root(tmp_path_factory: pytest.TempPathFactory):
+    """The uploads folder shared by the test process and the real worker of a session."""
+    return tmp_path_factory.getbasetemp() / "worker-media"
+
+
 @pytest.fixture(autouse=True)
-def _isolated_files_and_cache(settings, tmp_path):
-    """Keep each test's uploads in its own folder and its cache in its own memory."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _isolated_files_and_cache(request, settings, tmp_path, tmp_path_factory):
+    """Keep each test's uploads in its own folder and its cache in its own memory.
+
+    Tests with a real worker share the worker's folder, as web and workers do in production.
+    """
+    if request.node.get_closest_marker("celery_worker"):
+        settings.MEDIA_ROOT = _worker_media_root(tmp_path_factory)
+    else:
+        settings.MEDIA_ROOT = tmp_path / "media"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Local-memory caches outlive a settings change: start each test with no
     # throttle history left by another.
@@ -262,6 +273,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "DATABASE_CONN_MAX_AGE": "0",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "TAKEDOWN_VAR_DIR": str(var_dir),
+        "TAKEDOWN_MEDIA_ROOT": str(_worker_media_root(tmp_path_factory)),
         "DJANGO_SETTINGS_MODULE": "takedown.settings",
     }
     command = [
