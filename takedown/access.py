@@ -38,10 +38,6 @@ class Access:
     representations: tuple[Representation, ...] = ()
 
     @property
-    def is_authenticated(self) -> bool:
-        return self.user_id is not None
-
-    @property
     def rights_holder_ids(self) -> frozenset[int]:
         return frozenset(self.rights_holder_roles)
 

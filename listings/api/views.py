@@ -6,8 +6,13 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
 from rest_framework.request import Request
@@ -27,10 +32,32 @@ from .serializers import (
 
 ERRORS_PAGE_SIZE = 100
 
+# The feed as sent: any bytes, but at least one; an empty body is refused with a 400.
+FEED_BODY = {"type": "string", "format": "binary", "minLength": 1}
+
+# Answers every platform endpoint can give, whatever it does.
+PLATFORM_ERRORS = {
+    401: OpenApiResponse(description="Missing, wrong or revoked token."),
+    429: OpenApiResponse(
+        description="Over the platform's request rate (TAKEDOWN_PLATFORM_API_RATE); "
+        "retry after Retry-After seconds."
+    ),
+}
+
 
 class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
+
+
+class FeedUploadSchema(AutoSchema):
+    """Mark the feed body required: drf-spectacular infers that only from serializers."""
+
+    def _get_request_body(self, direction: str = "request") -> dict | None:
+        body = super()._get_request_body(direction)
+        if body is not None:
+            body["required"] = True
+        return body
 
 
 class PlatformAPIView(APIView):
@@ -43,10 +70,20 @@ class PlatformAPIView(APIView):
         return self.request.user  # type: ignore[return-value]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: FeedSerializer(many=True),
+            404: OpenApiResponse(description="No such page of feeds."),
+            **PLATFORM_ERRORS,
+        }
+    )
+)
 class FeedListCreate(PlatformAPIView, generics.ListAPIView):
     """List this platform's feeds, newest first, or push a new one."""
 
     serializer_class = FeedSerializer
+    schema = FeedUploadSchema()
     # The body is streamed to storage by feed_receive, never parsed by DRF.
     parser_classes: list = []
 
@@ -55,15 +92,15 @@ class FeedListCreate(PlatformAPIView, generics.ListAPIView):
 
     @extend_schema(
         request={
-            "application/x-ndjson": OpenApiTypes.BINARY,
-            "text/csv": OpenApiTypes.BINARY,
+            "application/x-ndjson": FEED_BODY,
+            "text/csv": FEED_BODY,
         },
         responses={
             202: FeedAcceptedSerializer,
             400: OpenApiResponse(description="The body is not JSON Lines / CSV at all."),
-            401: OpenApiResponse(description="Missing, wrong or revoked token."),
             413: OpenApiResponse(description="Larger than TAKEDOWN_FEED_MAX_BYTES."),
             415: OpenApiResponse(description="Content-Type neither JSON Lines nor CSV."),
+            **PLATFORM_ERRORS,
         },
         description=(
             "Push a feed of listings: one JSON object per line (application/x-ndjson) or CSV "
@@ -107,7 +144,11 @@ class FeedDetail(PlatformAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("errors_page", int, description="Page of refused lines")],
-        responses=FeedStatusSerializer,
+        responses={
+            200: FeedStatusSerializer,
+            404: OpenApiResponse(description="No such feed of this platform"),
+            **PLATFORM_ERRORS,
+        },
     )
     def get(self, request: Request, pk: int) -> Response:
         batch = get_object_or_404(feeds_for(request.user), pk=pk)
@@ -132,11 +173,19 @@ class ListingDetail(PlatformAPIView):
             external_id=external_id,
         )
 
-    @extend_schema(responses=ListingSerializer)
+    @extend_schema(
+        responses={
+            200: ListingSerializer,
+            404: OpenApiResponse(description="No such listing"),
+            **PLATFORM_ERRORS,
+        }
+    )
     def get(self, request: Request, external_id: str) -> Response:
         return Response(ListingSerializer(self._listing(external_id)).data)
 
-    @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such listing")})
+    @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="No such listing"), **PLATFORM_ERRORS}
+    )
     def delete(self, request: Request, external_id: str) -> Response:
         listing = self._listing(external_id)
         feeds.listing_delist(platform=self.principal.platform, external_id=listing.external_id)

@@ -1,6 +1,7 @@
 """Read-only API of the registry, scoped to the caller like the pages are."""
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
 
 from ..models import Right
@@ -8,6 +9,18 @@ from ..selectors import right_get, rights_search
 from .serializers import RightSerializer
 
 
+NOT_LOGGED_IN = OpenApiResponse(description="Not logged in.")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: RightSerializer(many=True),
+            403: NOT_LOGGED_IN,
+            404: OpenApiResponse(description="No such page of rights."),
+        }
+    )
+)
 class RightList(generics.ListAPIView):
     """Rights the caller may see; filter with ``?status=``, ``?kind=``, ``?office=``, ``?q=``."""
 
@@ -24,6 +37,15 @@ class RightList(generics.ListAPIView):
         ).order_by("pk")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: RightSerializer,
+            403: NOT_LOGGED_IN,
+            404: OpenApiResponse(description="No such right, or another tenant's."),
+        }
+    )
+)
 class RightDetail(generics.RetrieveAPIView):
     serializer_class = RightSerializer
 
