@@ -184,7 +184,11 @@ class ListingDetail(PlatformAPIView):
         return Response(ListingSerializer(self._listing(external_id)).data)
 
     @extend_schema(
-        responses={204: None, 404: OpenApiResponse(description="No such listing"), **PLATFORM_ERRORS}
+        responses={
+            204: None,
+            404: OpenApiResponse(description="No such listing"),
+            **PLATFORM_ERRORS,
+        }
     )
     def delete(self, request: Request, external_id: str) -> Response:
         listing = self._listing(external_id)

@@ -8,7 +8,6 @@ from ..models import Right
 from ..selectors import right_get, rights_search
 from .serializers import RightSerializer
 
-
 NOT_LOGGED_IN = OpenApiResponse(description="Not logged in.")
 
 

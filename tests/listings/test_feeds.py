@@ -528,3 +528,35 @@ def test_the_sweep_requeues_images_pending_too_long(world, listing_factory, monk
     assert queued == [[old.pk]]
     # and it is not queued again by the next sweep before it had a chance to run
     assert listing_images_resume_pending() == 0
+
+
+def test_an_empty_feed_is_refused_and_the_schema_says_a_body_is_required(world, client, token_a):
+    # when a platform pushes a feed with no body
+    response = client.post(
+        reverse("api-feed-list"),
+        data=b"",
+        content_type=NDJSON,
+        HTTP_AUTHORIZATION=f"Bearer {token_a}",
+    )
+    # then it is refused, and the schema clients are built from says so beforehand
+    assert response.status_code == 400
+    body = client.get(reverse("api-schema"), {"format": "json"}).json()
+    request_body = body["paths"]["/api/v1/feeds"]["post"]["requestBody"]
+    assert request_body["required"] is True
+    assert request_body["content"][NDJSON]["schema"]["minLength"] == 1
+
+
+def test_the_schema_documents_the_401_and_404_the_platform_api_answers(world, client, token_a):
+    # given a listing id platform A does not have
+    url = reverse("api-listing-detail", args=["no-such-listing"])
+    # then without a token it is a 401 and with one a 404, both documented
+    assert client.get(url).status_code == 401
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {token_a}").status_code == 404
+    paths = client.get(reverse("api-schema"), {"format": "json"}).json()["paths"]
+    for path, method in [
+        ("/api/v1/feeds", "get"),
+        ("/api/v1/feeds/{id}", "get"),
+        ("/api/v1/listings/{external_id}", "get"),
+        ("/api/v1/listings/{external_id}", "delete"),
+    ]:
+        assert {"401", "404", "429"} <= set(paths[path][method]["responses"]), (path, method)

@@ -40,3 +40,15 @@ def test_schema_is_served(client):
     response = client.get(reverse("api-schema"))
     assert response.status_code == 200
     assert b"/api/v1/rights" in response.content
+
+
+def test_schema_documents_the_403_and_404_the_rights_api_answers(world, client):
+    # given a logged-out caller, then a logged-in one asking for another tenant's right
+    assert client.get(reverse("api-right-list")).status_code == 403
+    client.force_login(world.holder_a.admin)
+    other = reverse("api-right-detail", args=[world.holder_b.rights[0].pk])
+    assert client.get(other).status_code == 404
+    # then both answers are in the schema
+    paths = client.get(reverse("api-schema"), {"format": "json"}).json()["paths"]
+    assert {"403", "404"} <= set(paths["/api/v1/rights"]["get"]["responses"])
+    assert {"403", "404"} <= set(paths["/api/v1/rights/{id}"]["get"]["responses"])
