@@ -1,0 +1,153 @@
+"""Fold listing text to the form a reader sees, undoing the tricks that hide a brand name.
+
+Counterfeit listings spell marks so that a substring search misses them while a
+shopper still reads the brand: fullwidth or Cyrillic letters, zero-width spaces
+inside the word, "N.I.K.E", "N1KE". Folding text and marks the same way turns
+those into plain lookups. Every folded character remembers the original
+character it came from, so evidence can quote what the seller actually wrote.
+
+Two forms per word: ``plain`` (Unicode folds only: NFKC, format characters,
+homoglyphs, case, accents) and ``skeleton`` (plain plus the look-alike folds
+0->o, 1->l, rn->m ...). A match on the plain form is a spelling of the mark; a
+match only on the skeleton is leetspeak.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from listings.matching.confusables import HOMOGLYPHS
+
+# What a fold did to an original character; evidence lists them per match.
+NOTE_COMPATIBILITY = "compatibility"  # NFKC changed it: fullwidth, ligature, mathematical letter
+NOTE_FORMAT = "format"  # an invisible format character (zero-width space, joiner, soft hyphen)
+NOTE_HOMOGLYPH = "homoglyph"  # a Cyrillic/Greek/Armenian look-alike of a Latin letter
+NOTE_ACCENT = "accent"  # a diacritic stripped
+
+# A word: letters and digits, joined by apostrophes ("levi's" reads "levis") or by
+# the symbols leetspeak puts between letters ("n!ke", "adid@s"); "$" also ends a
+# word ("loui$"). "|" is not among them: titles use it as a separator.
+_WORD = re.compile(r"[^\W_]+(?:(?:['’ʼ]|[$@!]+)[^\W_]+)*(?:(?<=[^\W\d_])\$(?![^\W_]))?")
+_APOSTROPHES = str.maketrans("", "", "'’ʼ")
+# Characters that may separate the letters of a spaced-out word: "N I K E",
+# "N.I.K.E", "N-I-K-E", "N. I. K. E.". At most two of them between letters.
+_LETTER_SEPARATORS = frozenset(" .-_*·•~")
+# Look-alike folds of leetspeak, applied only to words with at least one letter so
+# that sizes and model numbers stay numbers. "1", "!", "i" and "l" all fold to "l"
+# as in TR39's skeleton, so "N1KE" and "App1e" both read as their marks.
+_LEET = str.maketrans({"0": "o", "1": "l", "!": "l", "i": "l", "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a"})  # fmt: skip
+# Letter pairs that read as one letter at a glance (TR39 lists both).
+_LOOKALIKE_PAIRS = (("rn", "m"), ("vv", "w"))
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    """``text`` folded character by character; ``origin[i]`` is the index in ``original``
+    of the character that produced ``text[i]`` (``None`` when they are the same string
+    positions, the ASCII fast path). ``notes`` holds (original index, NOTE_*) pairs."""
+
+    original: str
+    text: str
+    origin: tuple[int, ...] | None
+    notes: tuple[tuple[int, str], ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the span of ``original`` that produced ``text[start:end]`` (``end`` > ``start``)."""
+        if self.origin is None:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1
+
+    def notes_between(self, start: int, end: int) -> set[str]:
+        """Return the folds applied to original characters ``start`` to ``end``."""
+        return {note for index, note in self.notes if start <= index < end}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of a NormalisedText: ``text[start:end]`` and its two folded forms."""
+
+    start: int
+    end: int
+    plain: str
+    skeleton: str
+    spaced: bool = False  # collapsed from single characters: "N I K E"
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(char: str) -> tuple[str, tuple[str, ...]]:
+    notes: list[str] = []
+    compatible = unicodedata.normalize("NFKC", char)
+    if compatible != char:
+        notes.append(NOTE_COMPATIBILITY)
+    folded: list[str] = []
+    for c in compatible:
+        if unicodedata.category(c) == "Cf":
+            notes.append(NOTE_FORMAT)
+            continue
+        latin = HOMOGLYPHS.get(c)
+        if latin is not None:
+            notes.append(NOTE_HOMOGLYPH)
+            c = latin
+        for d in unicodedata.normalize("NFD", c.casefold()):
+            if unicodedata.category(d) == "Mn":
+                notes.append(NOTE_ACCENT)
+            else:
+                folded.append(d)
+    return "".join(folded), tuple(notes)
+
+
+def normalise(text: str) -> NormalisedText:
+    """Fold ``text``: NFKC, drop format characters, map homoglyphs, casefold, strip accents."""
+    if text.isascii():
+        # Nothing above changes ASCII except case; most titles take this path.
+        return NormalisedText(text, text.lower(), None, ())
+    parts: list[str] = []
+    origin: list[int] = []
+    notes: list[tuple[int, str]] = []
+    for index, char in enumerate(text):
+        folded, char_notes = _fold_char(char)
+        parts.append(folded)
+        origin.extend([index] * len(folded))
+        notes.extend((index, note) for note in char_notes)
+    return NormalisedText(text, "".join(parts), tuple(origin), tuple(notes))
+
+
+@lru_cache(maxsize=65536)
+def skeleton(plain: str) -> str:
+    """Return the look-alike fold of a plain word: "n1ke" -> "nlke", "modern" -> "modem"."""
+    if not any(c.isalpha() for c in plain):
+        return plain
+    folded = plain.translate(_LEET)
+    for pair, single in _LOOKALIKE_PAIRS:
+        folded = folded.replace(pair, single)
+    return folded
+
+
+def tokenise(normalised: NormalisedText) -> list[Token]:
+    """Split folded text into words, joining spaced-out letters ("n.i.k.e") into one word."""
+    text = normalised.text
+    words = [(m.start(), m.end(), m.group().translate(_APOSTROPHES)) for m in _WORD.finditer(text)]
+    tokens: list[Token] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while (
+            j + 1 < len(words)
+            and len(words[j][2]) == 1
+            and len(words[j + 1][2]) == 1
+            and _separates_letters(text[words[j][1] : words[j + 1][0]])
+        ):
+            j += 1
+        if j > i:
+            plain = "".join(word[2] for word in words[i : j + 1])
+            tokens.append(Token(words[i][0], words[j][1], plain, skeleton(plain), spaced=True))
+        else:
+            start, end, plain = words[i]
+            tokens.append(Token(start, end, plain, skeleton(plain)))
+        i = j + 1
+    return tokens
+
+
+def _separates_letters(gap: str) -> bool:
+    return 1 <= len(gap) <= 2 and all(c in _LETTER_SEPARATORS for c in gap)
