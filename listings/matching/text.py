@@ -17,6 +17,7 @@ operations, the cues applied and what each did to the score.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from rapidfuzz.distance import OSA, Levenshtein
@@ -30,6 +31,7 @@ from listings.matching.normalise import (
     NormalisedText,
     Token,
     normalise,
+    skeleton,
     tokenise,
 )
 
@@ -48,6 +50,9 @@ MAX_TYPO_EDITS = 1
 # A single-word mark may be split in up to 3 pieces ("Lou is Vuit ton" has 4
 # words for a 2-word mark): windows are up to the longest mark's words + 2.
 MAX_EXTRA_WINDOW_WORDS = 2
+# Words whose typo candidates an index remembers (0: none). 100,000 words of
+# ~60 bytes of set each stay under ~20 MB per worker process.
+TYPO_CACHE_SIZE = 100_000
 
 # A plain, exact mention in the title with no cues: the text says the listing
 # names the mark, not that it is counterfeit (resellers of genuine goods name
@@ -127,12 +132,16 @@ class _Hit:
     edits: int  # OSA edits between the window's and the mark's skeleton
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Field:
     name: str
     normalised: NormalisedText
     tokens: list[Token]
-    cue_hits: list[cues.CueHit]
+
+    @cached_property
+    def cue_hits(self) -> list[cues.CueHit]:
+        # Looked for only in listings that name a mark: most listings name none.
+        return cues.find_cues(self.normalised.text) if self.tokens else []
 
 
 class TextIndex:
@@ -142,45 +151,79 @@ class TextIndex:
         self,
         marks: list[_Mark],
         by_letters: dict[str, list[int]],
-        by_deletion: dict[str, list[int]],
+        by_typo_key: dict[str, list[int]],
+        common_words: frozenset[str],
         skipped: tuple[MarkSpec, ...],
+        typo_cache_size: int,
     ) -> None:
         self._marks = marks
         self._by_letters = by_letters
-        self._by_deletion = by_deletion
+        self._by_typo_key = by_typo_key
+        self._common_words = common_words
+        # Title words repeat across a catalogue ("black", "leather", "women"): their
+        # typo candidates are remembered, up to this many words, then forgotten.
+        self._typo_cache: dict[str, set[int]] = {}
+        self._typo_cache_size = typo_cache_size
         self.skipped = skipped  # marks without a letter or digit: nothing to look for
         self._max_window = max((m.words for m in marks), default=0) + MAX_EXTRA_WINDOW_WORDS
         self._max_letters = max((len(m.skeleton) for m in marks), default=0) + MAX_TYPO_EDITS
-        self._typo_windows = frozenset({1} | {m.words for m in marks if m.typo_tolerant})
+        # Window lengths, by words in the window, that can be one edit from a
+        # typo-tolerant mark: a one-word window may be the whole mark written as one.
+        typo_marks = [m for m in marks if m.typo_tolerant]
+        self._typo_mark_words = frozenset(
+            skeleton(word) for m in typo_marks if m.words > 1 for word in m.plain_words
+        )
+        longest = max((len(m.skeleton) for m in typo_marks), default=0) + MAX_TYPO_EDITS
+        self._typo_lengths = {1: (TYPO_MIN_LENGTH - MAX_TYPO_EDITS, longest)}
+        for m in typo_marks:
+            low, high = self._typo_lengths.get(m.words, (len(m.skeleton), len(m.skeleton)))
+            self._typo_lengths[m.words] = (
+                min(low, len(m.skeleton) - MAX_TYPO_EDITS),
+                max(high, len(m.skeleton) + MAX_TYPO_EDITS),
+            )
 
     @classmethod
-    def build(cls, marks: Iterable[MarkSpec]) -> "TextIndex":
-        """Fold every mark and index it; marks with no letters or digits are kept in ``skipped``."""
+    def build(
+        cls,
+        marks: Iterable[MarkSpec],
+        *,
+        common_words: Iterable[str] = (),
+        typo_cache_size: int = TYPO_CACHE_SIZE,
+    ) -> "TextIndex":
+        """Fold every mark and index it; marks with no letters or digits are kept in ``skipped``.
+
+        ``common_words`` are words of the listings' language never read as a typo
+        of a mark: "watch" is one letter from "Swatch", "cover" from "Conver". A
+        platform's most frequent title words are a good source. Exact and
+        look-alike spellings of a mark still match.
+        """
         folded: list[_Mark] = []
         skipped: list[MarkSpec] = []
         by_letters: dict[str, list[int]] = {}
-        by_deletion: dict[str, list[int]] = {}
+        by_typo_key: dict[str, list[int]] = {}
         for spec in marks:
             tokens = tokenise(normalise(spec.text))
             if not tokens:
                 skipped.append(spec)
                 continue
-            skeleton = "".join(t.skeleton for t in tokens)
+            letters = "".join(t.skeleton for t in tokens)
             mark = _Mark(
                 spec=spec,
                 plain="".join(t.plain for t in tokens),
-                skeleton=skeleton,
+                skeleton=letters,
                 plain_words=tuple(t.plain for t in tokens),
                 words=len(tokens),
-                typo_tolerant=not spec.ordinary_word and len(skeleton) >= TYPO_MIN_LENGTH,
+                typo_tolerant=not spec.ordinary_word and len(letters) >= TYPO_MIN_LENGTH,
             )
             index = len(folded)
             folded.append(mark)
-            by_letters.setdefault(skeleton, []).append(index)
+            by_letters.setdefault(letters, []).append(index)
             if mark.typo_tolerant:
-                for deleted in _deletions(skeleton):
-                    by_deletion.setdefault(deleted, []).append(index)
-        return cls(folded, by_letters, by_deletion, tuple(skipped))
+                # The mark and each of its one-letter deletions (symmetric delete).
+                for key in _deletions(letters) | {letters}:
+                    by_typo_key.setdefault(key, []).append(index)
+        common = frozenset(t.skeleton for word in common_words for t in tokenise(normalise(word)))
+        return cls(folded, by_letters, by_typo_key, common, tuple(skipped), typo_cache_size)
 
     def __len__(self) -> int:
         return len(self._marks)
@@ -214,6 +257,8 @@ class TextIndex:
                 right_id = mark.spec.right_id
                 if right_id not in best or score > best[right_id][0]:
                     best[right_id] = (score, listing_field, hit)
+        if not best:
+            return []
         counterfeit_cues = [
             (f, hit) for f in fields for hit in f.cue_hits if hit.kind in _LISTING_WIDE_CUES
         ]
@@ -229,7 +274,7 @@ class TextIndex:
 
     def _field(self, name: str, text: str) -> _Field:
         normalised = normalise(text)
-        return _Field(name, normalised, tokenise(normalised), cues.find_cues(normalised.text))
+        return _Field(name, normalised, tokenise(normalised) if normalised.text else [])
 
     def _lookup(self, tokens: list[Token], typos: bool) -> list[_Hit]:
         hits: dict[tuple[int, int, int], _Hit] = {}
@@ -243,10 +288,13 @@ class TextIndex:
                 for index in self._by_letters.get(letters, ()):
                     if self._fits(index, count, 0):
                         hits[(index, first, count)] = _Hit(index, first, count, 0)
+                lengths = self._typo_lengths.get(count)
                 if (
                     not typos
-                    or count not in self._typo_windows
-                    or len(letters) < TYPO_MIN_LENGTH - 1
+                    or lengths is None
+                    or not lengths[0] <= len(letters) <= lengths[1]
+                    or (count == 1 and letters in self._common_words)
+                    or (count > 1 and not self._may_be_typo_of_words(skeletons, first, count))
                 ):
                     continue
                 for index in self._typo_candidates(letters):
@@ -260,15 +308,34 @@ class TextIndex:
                         hits[key] = _Hit(index, first, count, edits)
         return list(hits.values())
 
+    def _may_be_typo_of_words(self, skeletons: list[str], first: int, count: int) -> bool:
+        # One edit changes one word of a several-word mark ("Louis Vuiton"): the
+        # window's other words must be words of such marks, spelt right.
+        exact = sum(1 for s in skeletons[first : first + count] if s in self._typo_mark_words)
+        return exact >= count - 1
+
     def _typo_candidates(self, letters: str) -> set[int]:
+        cached = self._typo_cache.get(letters)
+        if cached is not None:
+            return cached
+        candidates = self._typo_candidates_uncached(letters)
+        if self._typo_cache_size:
+            if len(self._typo_cache) >= self._typo_cache_size:
+                self._typo_cache.clear()
+            self._typo_cache[letters] = candidates
+        return candidates
+
+    def _typo_candidates_uncached(self, letters: str) -> set[int]:
         # Symmetric delete: the window with a letter left out is a mark (the seller
         # added one), the window is a mark with a letter left out (the seller dropped
         # one), or both with one left out (replaced or swapped letters).
-        candidates = set(self._by_deletion.get(letters, ()))
+        keys = self._by_typo_key
+        candidates = set(keys.get(letters, ()))
         for deleted in _deletions(letters):
-            candidates.update(self._by_letters.get(deleted, ()))
-            candidates.update(self._by_deletion.get(deleted, ()))
-        return {index for index in candidates if self._marks[index].typo_tolerant}
+            found = keys.get(deleted)
+            if found:
+                candidates.update(found)
+        return candidates
 
     def _fits(self, index: int, count: int, edits: int) -> bool:
         mark = self._marks[index]
