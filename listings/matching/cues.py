@@ -41,40 +41,55 @@ _ACCESSORIES = (
     r"|protector|refill|filter|battery|bag|box|lens|remote|dock|keyboard|mouse|pad"
 )
 
-# (name, kind, pattern) over folded text: lower case, Latin letters, no accents.
-_CUES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (name, kind, re.compile(pattern))
-    for name, kind, pattern in (
-        ("compatible with", REFERENCE, r"\bcompatible\s+(?:with|for|to)\b"),
-        ("accessory for", REFERENCE, rf"\b(?:{_ACCESSORIES})(?:e?s)?\s+for\b"),
-        ("fits", REFERENCE, r"\bfits?\b"),
-        ("for use with", REFERENCE, r"\bfor\s+use\s+(?:with|in|on)\b"),
-        ("replacement for", REFERENCE, r"\breplacements?\s+(?:for|of)\b"),
-        ("suitable for", REFERENCE, r"\bsuitable\s+for\b"),
-        ("works with", REFERENCE, r"\bworks?\s+with\b"),
-        ("designed for", REFERENCE, r"\bdesigned\s+for\b"),
-        ("not affiliated", DISCLAIMER, r"\bnot\s+(?:affiliated|endorsed|sponsored|associated)\b"),
-        ("unaffiliated", DISCLAIMER, r"\bunaffiliated\b"),
-        ("replica", COUNTERFEIT, rf"{_NOT}\breplicas?\b"),
-        # "AAA" grades copies ("AAA quality", "AAA+"), but also names a battery size.
-        (
-            "AAA",
-            COUNTERFEIT,
-            r"\baaa+\b\+?(?!\s*(?:batter|cell|size|alkaline|recharge|nimh|lithium))",
-        ),
-        ("1:1", COUNTERFEIT, r"(?<![\d:])1\s*:\s*1(?![\d:])"),
-        ("mirror quality", COUNTERFEIT, r"\bmirror\s+(?:quality|grade|copy|image\s+quality)\b"),
-        ("super copy", COUNTERFEIT, r"\bsuper\s*copy\b"),
-        ("high copy", COUNTERFEIT, r"\b(?:high|top|best|perfect)\s*(?:quality\s+)?cop(?:y|ies)\b"),
-        ("fake", COUNTERFEIT, rf"{_NOT}\bfakes?\b"),
-        ("OEM quality", COUNTERFEIT, r"\boem\s+(?:quality|grade)\b"),
-        # "Inspired by" sells a look-alike on the brand's name: not the brand's goods,
-        # and the phrase counterfeit perfume and bag listings use most.
-        ("inspired by", COUNTERFEIT, r"\binspired\s+by\b"),
-        ("dupe", COUNTERFEIT, rf"{_NOT}\bdupes?\b"),
-        ("knockoff", COUNTERFEIT, rf"{_NOT}\bknock[\s-]?offs?\b"),
-        ("unauthorised copy", COUNTERFEIT, r"\bunauthori[sz]ed\s+cop(?:y|ies)\b"),
-    )
+# (name, needle, kind, pattern) over folded text: lower case, Latin letters, no
+# accents. The needle is a literal every match contains: a substring test skips the
+# regular expression for the cues a text cannot hold (nearly all of them).
+_CUE_PATTERNS: tuple[tuple[str, str, str, str], ...] = (
+    ("compatible with", "compatible", REFERENCE, r"\bcompatible\s+(?:with|for|to)\b"),
+    ("accessory for", "for", REFERENCE, rf"\b(?:{_ACCESSORIES})(?:e?s)?\s+for\b"),
+    ("fits", "fit", REFERENCE, r"\bfits?\b"),
+    ("for use with", "use", REFERENCE, r"\bfor\s+use\s+(?:with|in|on)\b"),
+    ("replacement for", "replacement", REFERENCE, r"\breplacements?\s+(?:for|of)\b"),
+    ("suitable for", "suitable", REFERENCE, r"\bsuitable\s+for\b"),
+    ("works with", "with", REFERENCE, r"\bworks?\s+with\b"),
+    ("designed for", "designed", REFERENCE, r"\bdesigned\s+for\b"),
+    (
+        "not affiliated",
+        "not",
+        DISCLAIMER,
+        r"\bnot\s+(?:affiliated|endorsed|sponsored|associated)\b",
+    ),
+    ("unaffiliated", "unaffiliated", DISCLAIMER, r"\bunaffiliated\b"),
+    ("replica", "replica", COUNTERFEIT, rf"{_NOT}\breplicas?\b"),
+    # "AAA" grades copies ("AAA quality", "AAA+"), but also names a battery size.
+    (
+        "AAA",
+        "aaa",
+        COUNTERFEIT,
+        r"\baaa+\b\+?(?!\s*(?:batter|cell|size|alkaline|recharge|nimh|lithium))",
+    ),
+    ("1:1", ":", COUNTERFEIT, r"(?<![\d:])1\s*:\s*1(?![\d:])"),
+    (
+        "mirror quality",
+        "mirror",
+        COUNTERFEIT,
+        r"\bmirror\s+(?:quality|grade|copy|image\s+quality)\b",
+    ),
+    ("super copy", "cop", COUNTERFEIT, r"\bsuper\s*copy\b"),
+    (
+        "high copy",
+        "cop",
+        COUNTERFEIT,
+        r"\b(?:high|top|best|perfect)\s*(?:quality\s+)?cop(?:y|ies)\b",
+    ),
+    ("fake", "fake", COUNTERFEIT, rf"{_NOT}\bfakes?\b"),
+    ("OEM quality", "oem", COUNTERFEIT, r"\boem\s+(?:quality|grade)\b"),
+    # "Inspired by" sells a look-alike on the brand's name: not the brand's goods,
+    # and the phrase counterfeit perfume and bag listings use most.
+    ("inspired by", "inspired", COUNTERFEIT, r"\binspired\s+by\b"),
+    ("dupe", "dupe", COUNTERFEIT, rf"{_NOT}\bdupes?\b"),
+    ("knockoff", "knock", COUNTERFEIT, rf"{_NOT}\bknock[\s-]?offs?\b"),
+    ("unauthorised copy", "unauthori", COUNTERFEIT, r"\bunauthori[sz]ed\s+cop(?:y|ies)\b"),
 )
 
 
@@ -88,17 +103,20 @@ class CueHit:
     end: int
 
 
-# One alternation of every cue, so a text is scanned once rather than once per cue.
-_ANY_CUE = re.compile("|".join(f"(?P<c{i}>{p.pattern})" for i, (_, _, p) in enumerate(_CUES)))
+_CUES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = tuple(
+    (name, needle, kind, re.compile(pattern)) for name, needle, kind, pattern in _CUE_PATTERNS
+)
 
 
 def find_cues(folded: str) -> list[CueHit]:
     """Return the cues in ``folded`` text (``normalise(...).text``), in order of position."""
-    hits: list[CueHit] = []
-    for match in _ANY_CUE.finditer(folded):
-        name, kind, _ = _CUES[int((match.lastgroup or "c0")[1:])]
-        hits.append(CueHit(name, kind, match.start(), match.end()))
-    return hits
+    hits = [
+        CueHit(name, kind, match.start(), match.end())
+        for name, needle, kind, pattern in _CUES
+        if needle in folded
+        for match in pattern.finditer(folded)
+    ]
+    return sorted(hits, key=lambda hit: (hit.start, hit.name))
 
 
 def price_ratio(

@@ -306,7 +306,14 @@ class TextIndex:
                     )
                     if 0 < edits <= MAX_TYPO_EDITS:
                         hits[key] = _Hit(index, first, count, edits)
-        return list(hits.values())
+        # Words that spell one mark exactly are not a typo of another ("Wilson" is
+        # not a typo of "Bilson").
+        exact = {(h.first, h.count) for h in hits.values() if not h.edits}
+        return [
+            h
+            for h in hits.values()
+            if not h.edits or not any(f <= h.first and h.first + h.count <= f + c for f, c in exact)
+        ]
 
     def _may_be_typo_of_words(self, skeletons: list[str], first: int, count: int) -> bool:
         # One edit changes one word of a several-word mark ("Louis Vuiton"): the
@@ -345,7 +352,8 @@ class TextIndex:
         if edits:
             # A typo within the mark's own words, or in the mark written as one word.
             return count == mark.words or count == 1
-        return True
+        # A short mark split over words is mostly chance: "de 1l" is not "Dell".
+        return count <= mark.words or len(mark.skeleton) > SHORT_MARK_MAX_LENGTH
 
     def _explain(
         self,
