@@ -73,8 +73,10 @@ KIND_WEIGHTS = {
 # evidence: descriptions list compatible models and "not X" comparisons.
 FIELD_WEIGHTS = {"title": 1.0, "brand": 1.0, "description": 0.85}
 # Spellings nobody types by accident: a seller who writes "Nіke" with a Cyrillic
-# "і" or "N I K E" is hiding the mark from filters. Counted as a counterfeit cue.
-DISGUISED_KINDS = frozenset({"confusable", "leet", "spaced"})
+# "і", a zero-width space inside it, "N1KE" or "N I K E" is hiding the mark from
+# filters. Counted as a counterfeit cue. Fullwidth alone is not among them: East
+# Asian input methods type it.
+DISGUISE_FOLDS = frozenset({NOTE_HOMOGLYPH, NOTE_FORMAT, "leet", "spaced"})
 
 _VOWELS = frozenset("aeiouy")
 
@@ -372,40 +374,9 @@ class TextIndex:
         original_start, original_end = normalised.original_span(start, end)
         edit = _edit(mark, tokens, normalised.notes_between(original_start, original_end), hit)
 
-        applied: list[dict[str, Any]] = []
-        reference = [
-            cue
-            for cue in listing_field.cue_hits
-            if cue.kind == cues.REFERENCE
-            and _words_between(listing_field.tokens, cue.end, start) <= cues.REFERENCE_MAX_GAP_WORDS
-            and cue.end <= start
-        ][:1]
-        for cue in reference:
-            applied.append(_cue_evidence(listing_field, cue, cues.REFERENCE_EFFECT))
-        disclaimers = [(f, c) for f, c in counterfeit_cues if c.kind == cues.DISCLAIMER][:1]
-        for cue_field, cue in disclaimers:
-            applied.append(_cue_evidence(cue_field, cue, cues.DISCLAIMER_EFFECT))
-        raising = [(f, c) for f, c in counterfeit_cues if c.kind == cues.COUNTERFEIT]
-        budget = cues.COUNTERFEIT_MAX_EFFECT
-        if edit["kind"] in DISGUISED_KINDS:
-            applied.append(
-                {
-                    "name": "disguised spelling",
-                    "kind": cues.COUNTERFEIT,
-                    "field": listing_field.name,
-                    "text": normalised.original[original_start:original_end],
-                    "effect": cues.COUNTERFEIT_EFFECT,
-                }
-            )
-            budget -= cues.COUNTERFEIT_EFFECT
-        seen: set[str] = set()
-        for cue_field, cue in raising:
-            if cue.name in seen:
-                continue
-            seen.add(cue.name)
-            effect = round(min(cues.COUNTERFEIT_EFFECT, max(budget, 0.0)), 4)
-            budget -= effect
-            applied.append(_cue_evidence(cue_field, cue, effect))
+        applied = _applied_cues(
+            listing_field, start, original_start, original_end, edit, counterfeit_cues
+        )
         ratio = cues.price_ratio(context.price, context.reference_prices.get(right_id))
         if cues.is_low_price(ratio):
             applied.append(
@@ -417,10 +388,11 @@ class TextIndex:
                     "effect": cues.LOW_PRICE_EFFECT,
                 }
             )
+        explicit_counterfeit_cue = any(c.kind == cues.COUNTERFEIT for _, c in counterfeit_cues)
 
         support = None
         if mark.spec.ordinary_word:
-            support = _ordinary_word_support(mark, context, bool(seen), brand_marks)
+            support = _ordinary_word_support(mark, context, explicit_counterfeit_cue, brand_marks)
             if support is None:
                 return None
 
@@ -431,7 +403,7 @@ class TextIndex:
             "span": {
                 "start": original_start,
                 "end": original_end,
-                "text": normalised.original[original_start:original_end],
+                "text": listing_field.normalised.original[original_start:original_end],
             },
             "normalised": {
                 "start": start,
@@ -540,6 +512,52 @@ def _operations(found: str, expected: str) -> list[dict[str, Any]]:
             swap = "vowel swap" if a in _VOWELS and b in _VOWELS else "replacement"
             described.append({"op": swap, "at": op.src_pos, "found": a, "expected": b})
     return described
+
+
+def _applied_cues(
+    listing_field: _Field,
+    start: int,
+    original_start: int,
+    original_end: int,
+    edit: dict[str, Any],
+    counterfeit_cues: list[tuple[_Field, cues.CueHit]],
+) -> list[dict[str, Any]]:
+    """Return the cues that move this match's score, each with its effect."""
+    applied: list[dict[str, Any]] = []
+    reference = [
+        cue
+        for cue in listing_field.cue_hits
+        if cue.kind == cues.REFERENCE
+        and _words_between(listing_field.tokens, cue.end, start) <= cues.REFERENCE_MAX_GAP_WORDS
+        and cue.end <= start
+    ][:1]
+    for cue in reference:
+        applied.append(_cue_evidence(listing_field, cue, cues.REFERENCE_EFFECT))
+    disclaimers = [(f, c) for f, c in counterfeit_cues if c.kind == cues.DISCLAIMER][:1]
+    for cue_field, cue in disclaimers:
+        applied.append(_cue_evidence(cue_field, cue, cues.DISCLAIMER_EFFECT))
+    raising = [(f, c) for f, c in counterfeit_cues if c.kind == cues.COUNTERFEIT]
+    budget = cues.COUNTERFEIT_MAX_EFFECT
+    if DISGUISE_FOLDS.intersection(edit["folds"]):
+        applied.append(
+            {
+                "name": "disguised spelling",
+                "kind": cues.COUNTERFEIT,
+                "field": listing_field.name,
+                "text": listing_field.normalised.original[original_start:original_end],
+                "effect": cues.COUNTERFEIT_EFFECT,
+            }
+        )
+        budget -= cues.COUNTERFEIT_EFFECT
+    seen: set[str] = set()
+    for cue_field, cue in raising:
+        if cue.name in seen:
+            continue
+        seen.add(cue.name)
+        effect = round(min(cues.COUNTERFEIT_EFFECT, max(budget, 0.0)), 4)
+        budget -= effect
+        applied.append(_cue_evidence(cue_field, cue, effect))
+    return applied
 
 
 def _words_between(tokens: list[Token], start: int, end: int) -> int:

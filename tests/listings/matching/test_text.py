@@ -333,3 +333,26 @@ def test_marks_without_letters_are_skipped_not_indexed():
     # then it is set aside and the rest indexed
     assert [spec.right_id for spec in index.skipped] == [1]
     assert len(index) == 1
+
+
+def test_a_disguised_spelling_raises_the_score_but_fullwidth_alone_does_not(index):
+    # given the mark with a Cyrillic letter, and in fullwidth as East Asian keyboards type it
+    # when each is matched
+    homoglyph = only(index.match("Nіke Air Max 90"))
+    fullwidth = only(index.match("Ｎｉｋｅ Air Max 90"))
+    # then only the homoglyph counts as a counterfeit cue
+    assert [c["name"] for c in homoglyph.evidence["cues"]] == ["disguised spelling"]
+    assert homoglyph.score > MENTION_SCORE
+    assert fullwidth.evidence["cues"] == []
+    assert fullwidth.score == MENTION_SCORE
+
+
+def test_a_disclaimer_anywhere_lowers_the_score(index):
+    # given a mention whose description disclaims any link with the brand
+    # when it is matched
+    match = only(
+        index.match("Sneaker cleaning foam for Nike shoes", "Not affiliated with Nike Inc.")
+    )
+    # then the disclaimer lowers the score
+    assert [c["kind"] for c in match.evidence["cues"]] == ["disclaimer"]
+    assert match.score < MENTION_SCORE
