@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from listings.matching.image_index import (  # noqa: E402
     COMBINED_MAX_DISTANCE,
+    CROP_COMBINED_MAX_DISTANCE,
     CROP_DHASH_MAX_DISTANCE,
     CROP_PHASH_MAX_DISTANCE,
-    CROP_COMBINED_MAX_DISTANCE,
     DHASH_MAX_DISTANCE,
     PHASH_MAX_DISTANCE,
     ImageIndex,
