@@ -35,6 +35,10 @@ from listings.matching.image_index import (  # noqa: E402
     CROP_PHASH_MAX_DISTANCE,
     DHASH_MAX_DISTANCE,
     PHASH_MAX_DISTANCE,
+    QUARTER_COMBINED_MAX_DISTANCE,
+    QUARTER_DHASH_MAX_DISTANCE,
+    QUARTER_PHASH_MAX_DISTANCE,
+    QUARTERS_MIN_MATCHES,
     ImageIndex,
     RegisteredImage,
 )
@@ -208,8 +212,11 @@ def main() -> None:
         f"npz: {len(saved) / 2**20:.1f} MiB, saved and loaded in {(time.perf_counter() - t0) * 1000:.0f} ms ({len(loaded)} images)"
     )
     print(
-        f"thresholds: phash <= {PHASH_MAX_DISTANCE}, dhash <= {DHASH_MAX_DISTANCE}, "
-        f"sum <= {COMBINED_MAX_DISTANCE} (crop-resistant: phash <= {CROP_PHASH_MAX_DISTANCE}, dhash <= {CROP_DHASH_MAX_DISTANCE}, sum <= {CROP_COMBINED_MAX_DISTANCE})"
+        f"thresholds: whole image phash <= {PHASH_MAX_DISTANCE}, dhash <= {DHASH_MAX_DISTANCE}, "
+        f"sum <= {COMBINED_MAX_DISTANCE}; crop-resistant phash <= {CROP_PHASH_MAX_DISTANCE}, "
+        f"dhash <= {CROP_DHASH_MAX_DISTANCE}, sum <= {CROP_COMBINED_MAX_DISTANCE}; quarters "
+        f"{QUARTERS_MIN_MATCHES}+ of 4 each phash <= {QUARTER_PHASH_MAX_DISTANCE}, "
+        f"dhash <= {QUARTER_DHASH_MAX_DISTANCE}, sum <= {QUARTER_COMBINED_MAX_DISTANCE}"
     )
 
     print(

@@ -56,6 +56,11 @@ CROP_COMBINED_MAX_DISTANCE = 18
 # nearly as well as with the whole image (a few bits apart in the bench), a
 # real crop lines up with its window by ~10 bits better than with the whole.
 CROP_RANK_PENALTY = 6
+# Each of at least QUARTERS_MIN_MATCHES quarters must be this close.
+QUARTER_PHASH_MAX_DISTANCE = 8
+QUARTER_DHASH_MAX_DISTANCE = 12
+QUARTER_COMBINED_MAX_DISTANCE = 16
+QUARTERS_MIN_MATCHES = 2
 
 # Side of the grayscale copy every hash is computed from. imagehash resizes to
 # 32 x 32 (phash) and 9 x 8 (dhash) whatever the input; from 128 pixels the
@@ -131,11 +136,29 @@ _DIHEDRAL: dict[str, tuple[Callable[[npt.NDArray[np.float32]], npt.NDArray[np.fl
     "mirror-rot180": (_rot(2, mirrored=True), False),
     "mirror-rot270": (_rot(3, mirrored=True), True),
 }
-CROP_VARIANTS = ("trim",) + tuple(f"crop-{round(CROP_SCALE * 100)}-{p}" for p in _CROP_POSITIONS)
+# Quarters of the picture, each matched with the same quarter of the listing
+# image: an overlay (a price sticker, a watermark) in one or two corners
+# leaves the other quarters intact. A quarter alone is weak evidence (a
+# quarter of a logo is often a plain ground and one shape), so a match needs
+# QUARTERS_MIN_MATCHES of them from the same registered image.
+_QUARTERS = {
+    "top-left": (0.0, 0.0),
+    "top-right": (1.0, 0.0),
+    "bottom-left": (0.0, 1.0),
+    "bottom-right": (1.0, 1.0),
+}
+QUARTER_VARIANTS = tuple(f"quarter-{p}" for p in _QUARTERS)
+CROP_VARIANTS = (
+    ("trim",)
+    + tuple(f"crop-{round(CROP_SCALE * 100)}-{p}" for p in _CROP_POSITIONS)
+    + QUARTER_VARIANTS
+)
 VARIANTS = tuple(_DIHEDRAL) + CROP_VARIANTS
 _FIRST_CROP_VARIANT = len(_DIHEDRAL)
-LISTING_VIEWS = ("whole", "trimmed") + tuple(
-    f"inner-{round(s * 100)}" for s in LISTING_INNER_SCALES
+LISTING_VIEWS = (
+    ("whole", "trimmed")
+    + tuple(f"inner-{round(s * 100)}" for s in LISTING_INNER_SCALES)
+    + QUARTER_VARIANTS
 )
 # Which stored variants each listing view is compared with. The whole listing
 # image meets every variant (a listing that is a crop of the registered picture
@@ -144,10 +167,11 @@ LISTING_VIEWS = ("whole", "trimmed") + tuple(
 # overlay near the edges cut away -> the centre window). Fewer comparisons per
 # pair of images is fewer chances of a false match.
 _VIEW_VARIANTS = {
-    "whole": VARIANTS,
+    "whole": tuple(v for v in VARIANTS if v not in QUARTER_VARIANTS),
     "trimmed": ("original", "trim"),
     LISTING_VIEWS[2]: ("original", f"crop-{round(CROP_SCALE * 100)}-centre"),
     LISTING_VIEWS[3]: ("original",),
+    **{quarter: (quarter,) for quarter in QUARTER_VARIANTS},
 }
 _VIEW_MASKS = {
     view: np.array([v in allowed for v in VARIANTS], dtype=np.bool_)
@@ -298,6 +322,8 @@ def _registered(image: bytes | Image.Image) -> tuple[list[str], npt.NDArray[np.u
         del boxes["trim"]
     for position, (ax, ay) in _CROP_POSITIONS.items():
         boxes[f"crop-{round(CROP_SCALE * 100)}-{position}"] = _window(gray, CROP_SCALE, ax, ay)
+    for quarter, (ax, ay) in zip(QUARTER_VARIANTS, _QUARTERS.values(), strict=True):
+        boxes[quarter] = _window(gray, 0.5, ax, ay)
     return _hashes(gray, boxes, dihedral=True)
 
 
@@ -310,6 +336,8 @@ def listing_view_hashes(image: bytes | Image.Image) -> tuple[list[str], npt.NDAr
         boxes["trimmed"] = trimmed
     for scale in LISTING_INNER_SCALES:
         boxes[f"inner-{round(scale * 100)}"] = _window(gray, scale, 0.5, 0.5)
+    for quarter, (ax, ay) in zip(QUARTER_VARIANTS, _QUARTERS.values(), strict=True):
+        boxes[quarter] = _window(gray, 0.5, ax, ay)
     return _hashes(gray, boxes, dihedral=False)
 
 
@@ -346,6 +374,10 @@ class ImageIndex:
         self.image_ids = np.ascontiguousarray(image_ids, dtype=np.int64)
         self.variants = np.ascontiguousarray(variants, dtype=np.uint8)
         self._crop = self.variants >= _FIRST_CROP_VARIANT
+        # A dense number per registered image, to count its matching quarters.
+        self._image_number = np.unique(
+            self.right_ids * (2**31) + self.image_ids, return_inverse=True
+        )[1].reshape(-1)
 
     @classmethod
     def build(cls, images: Iterable[RegisteredImage]) -> "ImageIndex":
@@ -443,10 +475,24 @@ class ImageIndex:
         best_key = np.full(n, 255, dtype=np.uint8)
         best_view = np.zeros(n, dtype=np.uint8)
         best = np.zeros((len(KINDS), n), dtype=np.uint8)
-        # One pass per listing view (2 to 4) over all stored rows; no loop per row.
+        quarter_ok = np.zeros(n, dtype=np.bool_)
+        quarter_view = np.zeros(n, dtype=np.uint8)
+        quarter = np.zeros((len(KINDS), n), dtype=np.uint8)
+        # One pass per listing view (up to 8) over all stored rows; no loop per row.
         for v, view in enumerate(views):
             distances = np.bitwise_count(self.hashes ^ query[:, v : v + 1])
             total = distances.sum(axis=0, dtype=np.uint8)
+            if view in QUARTER_VARIANTS:
+                ok = (
+                    _VIEW_MASKS[view][self.variants]
+                    & (distances[0] <= QUARTER_PHASH_MAX_DISTANCE)
+                    & (distances[1] <= QUARTER_DHASH_MAX_DISTANCE)
+                    & (total <= QUARTER_COMBINED_MAX_DISTANCE)
+                )
+                quarter_ok |= ok
+                quarter_view[ok] = v
+                quarter[:, ok] = distances[:, ok]
+                continue
             crop = self._crop if view == "whole" else np.ones(n, dtype=np.bool_)
             ok = _VIEW_MASKS[view][self.variants] & np.where(
                 crop,
@@ -462,6 +508,17 @@ class ImageIndex:
             best_key[better] = key[better]
             best_view[better] = v
             best[:, better] = distances[:, better]
+        if quarter_ok.any():
+            # Quarters count only when enough of one registered image's match, and
+            # only for a right that nothing else matched (key 128 and up).
+            counts = np.bincount(self._image_number[quarter_ok])
+            numbers = np.minimum(self._image_number, counts.size - 1)
+            quarter_ok &= counts[numbers] >= QUARTERS_MIN_MATCHES
+            key = quarter.sum(axis=0, dtype=np.uint8) + np.uint8(128)
+            better = quarter_ok & (key < best_key)
+            best_key[better] = key[better]
+            best_view[better] = quarter_view[better]
+            best[:, better] = quarter[:, better]
         rows = np.flatnonzero(best_key != 255)
         if rows.size == 0:
             return []
