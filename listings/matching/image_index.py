@@ -508,12 +508,14 @@ class ImageIndex:
             best_key[better] = key[better]
             best_view[better] = v
             best[:, better] = distances[:, better]
+        quarters_matched = np.zeros(n, dtype=np.intp)
         if quarter_ok.any():
             # Quarters count only when enough of one registered image's match, and
             # only for a right that nothing else matched (key 128 and up).
             counts = np.bincount(self._image_number[quarter_ok])
             numbers = np.minimum(self._image_number, counts.size - 1)
             quarter_ok &= counts[numbers] >= QUARTERS_MIN_MATCHES
+            quarters_matched[quarter_ok] = counts[numbers[quarter_ok]]
             key = quarter.sum(axis=0, dtype=np.uint8) + np.uint8(128)
             better = quarter_ok & (key < best_key)
             best_key[better] = key[better]
@@ -523,28 +525,38 @@ class ImageIndex:
         if rows.size == 0:
             return []
         # Best row per right: sort by (right, key), keep each right's first; then
-        # order the rights by summed distance (the score), best first.
+        # order the rights by score, best first.
         rows = rows[np.lexsort((best_key[rows], self.right_ids[rows]))]
         firsts = rows[np.unique(self.right_ids[rows], return_index=True)[1]]
-        totals = best[:, firsts].sum(axis=0)
-        firsts = firsts[np.argsort(totals, kind="stable")][:limit]
-        return [self._match(int(i), views[best_view[i]], best[:, i]) for i in firsts]
+        matches = [
+            self._match(int(i), views[best_view[i]], best[:, i], int(quarters_matched[i]))
+            for i in firsts
+        ]
+        matches.sort(key=lambda match: -match.score)
+        return matches[:limit]
 
-    def _match(self, row: int, view: str, distances: npt.NDArray[np.uint8]) -> ImageMatch:
+    def _match(
+        self, row: int, view: str, distances: npt.NDArray[np.uint8], quarters: int
+    ) -> ImageMatch:
         variant = VARIANTS[self.variants[row]]
         crop = view != "whole" or self._crop[row]
-        total = int(distances.sum())
+        # The share of the 128 hash bits that agree: 1.0 is the same picture,
+        # 0.5 is what two unrelated pictures average. A match by quarters is
+        # scaled by the share of quarters that matched (2 of 4 scores <= 0.5).
+        score = 1.0 - int(distances.sum()) / (64 * len(KINDS))
+        evidence: dict[str, Any] = {
+            "method": "crop-resistant" if crop else "whole-image",
+            "registered_image": int(self.image_ids[row]),
+            "variant": variant,
+            "listing_view": view,
+            "distances": {kind: int(d) for kind, d in zip(KINDS, distances, strict=True)},
+        }
+        if quarters:
+            score *= quarters / len(QUARTER_VARIANTS)
+            evidence["quarters_matched"] = quarters
         return ImageMatch(
             right_id=int(self.right_ids[row]),
             image_id=int(self.image_ids[row]),
-            # The share of the 128 hash bits that agree: 1.0 is the same picture,
-            # 0.5 is what two unrelated pictures average.
-            score=round(1.0 - total / (64 * len(KINDS)), 4),
-            evidence={
-                "method": "crop-resistant" if crop else "whole-image",
-                "registered_image": int(self.image_ids[row]),
-                "variant": variant,
-                "listing_view": view,
-                "distances": {kind: int(d) for kind, d in zip(KINDS, distances, strict=True)},
-            },
+            score=round(score, 4),
+            evidence=evidence,
         )

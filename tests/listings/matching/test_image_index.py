@@ -169,6 +169,37 @@ def test_a_cropped_or_padded_copy_is_found_by_the_crop_resistant_method(index, k
     assert evidence["variant"].startswith(("crop-", "trim")) or evidence["listing_view"] != "whole"
 
 
+def big_stickers(im: Image.Image) -> Image.Image:
+    """A price banner across the top-left and a large badge over the bottom-right corner."""
+    im = im.copy()
+    draw = ImageDraw.Draw(im)
+    w, h = im.size
+    draw.rectangle([0, 0, w * 0.45, h * 0.16], fill=(230, 0, 0))
+    draw.text((10, 5), "SALE -50%", fill=(255, 255, 255), font=ImageFont.load_default(size=h // 9))
+    r = min(w, h) * 0.14
+    draw.ellipse(
+        [w - 2.4 * r, h - 2.4 * r, w - 0.4 * r, h - 0.4 * r],
+        fill=(255, 210, 0),
+        outline=(0, 0, 0),
+        width=4,
+    )
+    return im
+
+
+@pytest.mark.parametrize("kind", PICTURES)
+def test_a_copy_under_large_stickers_is_found_by_its_clean_quarters(index, kind):
+    # given a listing image whose two corners are covered by a banner and a badge
+    listing = jpeg(big_stickers(PICTURES[kind]))
+    # when it is searched
+    matches = index.search(listing)
+    # then the right is found through the quarters the stickers left clean, scored lower
+    assert [m.right_id for m in matches] == [RIGHT_OF[kind]]
+    evidence = matches[0].evidence
+    assert evidence["variant"].startswith("quarter-")
+    assert evidence["quarters_matched"] >= 2
+    assert matches[0].score <= evidence["quarters_matched"] / 4
+
+
 @pytest.mark.parametrize("seed", range(100, 112))
 def test_unrelated_pictures_are_not_matched(index, seed):
     # given listing images of other marks and other products
