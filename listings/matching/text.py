@@ -23,6 +23,7 @@ from typing import Any
 from rapidfuzz.distance import OSA, Levenshtein
 
 from listings.matching import cues
+from listings.matching.common_words import default_common_words
 from listings.matching.normalise import (
     NOTE_ACCENT,
     NOTE_COMPATIBILITY,
@@ -189,15 +190,16 @@ class TextIndex:
         cls,
         marks: Iterable[MarkSpec],
         *,
-        common_words: Iterable[str] = (),
+        common_words: Iterable[str] | None = None,
         typo_cache_size: int = TYPO_CACHE_SIZE,
     ) -> "TextIndex":
         """Fold every mark and index it; marks with no letters or digits are kept in ``skipped``.
 
         ``common_words`` are words of the listings' language never read as a typo
-        of a mark: "watch" is one letter from "Swatch", "cover" from "Conver". A
-        platform's most frequent title words are a good source. Exact and
-        look-alike spellings of a mark still match.
+        of a mark: "watch" is one letter from "Swatch", "cover" from "Conver".
+        The default is the most frequent English words (listings.common_words);
+        a platform's most frequent title words are a good source; ``()`` means
+        none. Exact and look-alike spellings of a mark still match.
         """
         folded: list[_Mark] = []
         skipped: list[MarkSpec] = []
@@ -224,6 +226,8 @@ class TextIndex:
                 # The mark and each of its one-letter deletions (symmetric delete).
                 for key in _deletions(letters) | {letters}:
                     by_typo_key.setdefault(key, []).append(index)
+        if common_words is None:
+            common_words = default_common_words()
         common = frozenset(t.skeleton for word in common_words for t in tokenise(normalise(word)))
         return cls(folded, by_letters, by_typo_key, common, tuple(skipped), typo_cache_size)
 

@@ -273,14 +273,26 @@ def test_brand_free_titles_match_nothing(title):
 
 
 def test_a_common_word_is_not_read_as_a_typo_of_a_mark():
-    # given "watch", one letter from Swatch, with and without it as a common word
+    # given "watch", one letter from Swatch: no common words, a platform's own, and the default list
     marks = [MarkSpec(SWATCH, "Swatch")]
-    plain, knowing = TextIndex.build(marks), TextIndex.build(marks, common_words=["watch"])
+    plain = TextIndex.build(marks, common_words=())
+    knowing = TextIndex.build(marks, common_words=["watch"])
+    default = TextIndex.build(marks)
     # when a sports watch is matched by each
-    # then only the index without common words reads it as Swatch; both find Swatch itself
+    # then only the index without common words reads it as Swatch; all find Swatch itself
     assert only(plain.match("Sports watch waterproof")).right_id == SWATCH
     assert knowing.match("Sports watch waterproof") == []
+    assert default.match("Sports watch waterproof") == []
     assert only(knowing.match("Swatch Sistem51 watch")).right_id == SWATCH
+    assert only(default.match("Swatch Sistem51 watch")).right_id == SWATCH
+
+
+def test_the_default_common_words_leave_misspellings_readable_as_typos():
+    # given the default list of common words
+    index = TextIndex.build([MarkSpec(1, "Adidas"), MarkSpec(2, "Balenciaga")])
+    # when misspelt brands are matched, then they are still read as typos
+    assert only(index.match("Addidas running shoes")).right_id == 1
+    assert only(index.match("Balenciga city bag")).right_id == 2
 
 
 def test_typos_are_not_looked_for_in_the_description(index):
