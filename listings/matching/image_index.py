@@ -173,10 +173,6 @@ _VIEW_VARIANTS = {
     LISTING_VIEWS[3]: ("original",),
     **{quarter: (quarter,) for quarter in QUARTER_VARIANTS},
 }
-_VIEW_MASKS = {
-    view: np.array([v in allowed for v in VARIANTS], dtype=np.bool_)
-    for view, allowed in _VIEW_VARIANTS.items()
-}
 
 
 @dataclass(frozen=True)
@@ -369,15 +365,29 @@ class ImageIndex:
         n = right_ids.shape[0]
         if hashes.shape != (len(KINDS), n) or image_ids.shape != (n,) or variants.shape != (n,):
             raise ValueError("hashes must be (kinds, rows) and the id arrays (rows,)")
-        self.hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
-        self.right_ids = np.ascontiguousarray(right_ids, dtype=np.int64)
-        self.image_ids = np.ascontiguousarray(image_ids, dtype=np.int64)
-        self.variants = np.ascontiguousarray(variants, dtype=np.uint8)
+        # Rows sorted by variant, so the rows a listing view meets are a few
+        # contiguous slices (see _VIEW_VARIANTS) scanned without copying.
+        order = np.argsort(variants, kind="stable")
+        self.hashes = np.ascontiguousarray(hashes[:, order], dtype=np.uint64)
+        self.right_ids = np.ascontiguousarray(right_ids[order], dtype=np.int64)
+        self.image_ids = np.ascontiguousarray(image_ids[order], dtype=np.int64)
+        self.variants = np.ascontiguousarray(variants[order], dtype=np.uint8)
         self._crop = self.variants >= _FIRST_CROP_VARIANT
         # A dense number per registered image, to count its matching quarters.
         self._image_number = np.unique(
             self.right_ids * (2**31) + self.image_ids, return_inverse=True
         )[1].reshape(-1)
+        starts = np.searchsorted(self.variants, np.arange(len(VARIANTS) + 1)).tolist()
+        self._slices: dict[str, list[slice]] = {}
+        for view, allowed in _VIEW_VARIANTS.items():
+            slices: list[slice] = []
+            for index in sorted(VARIANTS.index(v) for v in allowed):
+                start, stop = starts[index], starts[index + 1]
+                if slices and slices[-1].stop == start:
+                    slices[-1] = slice(slices[-1].start, stop)
+                elif stop > start:
+                    slices.append(slice(start, stop))
+            self._slices[view] = slices
 
     @classmethod
     def build(cls, images: Iterable[RegisteredImage]) -> "ImageIndex":
@@ -468,7 +478,7 @@ class ImageIndex:
         n = self.right_ids.shape[0]
         if n == 0 or not views:
             return []
-        # Per stored row, the best view's key: its summed distance, plus
+        # Per stored row (slices below are views into these arrays), the best view's key: its summed distance, plus
         # CROP_RANK_PENALTY when the match is crop-resistant, so a right's
         # whole-image match (the stronger evidence) wins unless a crop window or
         # trimmed view lines up clearly better.
@@ -478,36 +488,37 @@ class ImageIndex:
         quarter_ok = np.zeros(n, dtype=np.bool_)
         quarter_view = np.zeros(n, dtype=np.uint8)
         quarter = np.zeros((len(KINDS), n), dtype=np.uint8)
-        # One pass per listing view (up to 8) over all stored rows; no loop per row.
+        # Per listing view (up to 8), one vectorised pass over the stored rows it
+        # can meet (about 1.3 x all rows in total); no loop per row.
         for v, view in enumerate(views):
-            distances = np.bitwise_count(self.hashes ^ query[:, v : v + 1])
-            total = distances.sum(axis=0, dtype=np.uint8)
-            if view in QUARTER_VARIANTS:
-                ok = (
-                    _VIEW_MASKS[view][self.variants]
-                    & (distances[0] <= QUARTER_PHASH_MAX_DISTANCE)
-                    & (distances[1] <= QUARTER_DHASH_MAX_DISTANCE)
-                    & (total <= QUARTER_COMBINED_MAX_DISTANCE)
+            for part in self._slices[view]:
+                distances = np.bitwise_count(self.hashes[:, part] ^ query[:, v : v + 1])
+                total = distances.sum(axis=0, dtype=np.uint8)
+                if view in QUARTER_VARIANTS:
+                    ok = (
+                        (distances[0] <= QUARTER_PHASH_MAX_DISTANCE)
+                        & (distances[1] <= QUARTER_DHASH_MAX_DISTANCE)
+                        & (total <= QUARTER_COMBINED_MAX_DISTANCE)
+                    )
+                    quarter_ok[part] = ok
+                    quarter_view[part][ok] = v
+                    quarter[:, part][:, ok] = distances[:, ok]
+                    continue
+                crop = self._crop[part] if view == "whole" else np.ones(total.size, np.bool_)
+                ok = np.where(
+                    crop,
+                    (distances[0] <= CROP_PHASH_MAX_DISTANCE)
+                    & (distances[1] <= CROP_DHASH_MAX_DISTANCE)
+                    & (total <= CROP_COMBINED_MAX_DISTANCE),
+                    (distances[0] <= PHASH_MAX_DISTANCE)
+                    & (distances[1] <= DHASH_MAX_DISTANCE)
+                    & (total <= COMBINED_MAX_DISTANCE),
                 )
-                quarter_ok |= ok
-                quarter_view[ok] = v
-                quarter[:, ok] = distances[:, ok]
-                continue
-            crop = self._crop if view == "whole" else np.ones(n, dtype=np.bool_)
-            ok = _VIEW_MASKS[view][self.variants] & np.where(
-                crop,
-                (distances[0] <= CROP_PHASH_MAX_DISTANCE)
-                & (distances[1] <= CROP_DHASH_MAX_DISTANCE)
-                & (total <= CROP_COMBINED_MAX_DISTANCE),
-                (distances[0] <= PHASH_MAX_DISTANCE)
-                & (distances[1] <= DHASH_MAX_DISTANCE)
-                & (total <= COMBINED_MAX_DISTANCE),
-            )
-            key = total + crop.astype(np.uint8) * np.uint8(CROP_RANK_PENALTY)
-            better = ok & (key < best_key)
-            best_key[better] = key[better]
-            best_view[better] = v
-            best[:, better] = distances[:, better]
+                key = total + crop.astype(np.uint8) * np.uint8(CROP_RANK_PENALTY)
+                better = ok & (key < best_key[part])
+                best_key[part][better] = key[better]
+                best_view[part][better] = v
+                best[:, part][:, better] = distances[:, better]
         quarters_matched = np.zeros(n, dtype=np.intp)
         if quarter_ok.any():
             # Quarters count only when enough of one registered image's match, and
