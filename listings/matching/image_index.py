@@ -386,9 +386,11 @@ class ImageIndex:
         self.variants = np.ascontiguousarray(variants[order], dtype=np.uint8)
         self._crop = self.variants >= _FIRST_CROP_VARIANT
         # A dense number per registered image, to count its matching quarters.
-        self._image_number = np.unique(
-            self.right_ids * (2**31) + self.image_ids, return_inverse=True
-        )[1].reshape(-1)
+        self._image_number = (
+            np.unique(self.right_ids * (2**31) + self.image_ids, return_inverse=True)[1]
+            .reshape(-1)
+            .astype(np.int32)
+        )
         starts = np.searchsorted(self.variants, np.arange(len(VARIANTS) + 1)).tolist()
         self._slices: dict[str, list[slice]] = {}
         for view, allowed in _VIEW_VARIANTS.items():
@@ -424,7 +426,9 @@ class ImageIndex:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.hashes, self.right_ids, self.image_ids, self.variants))
+        """Return the memory the index's arrays take, the derived ones included."""
+        arrays = (self.hashes, self.right_ids, self.image_ids, self.variants)
+        return int(sum(a.nbytes for a in arrays) + self._crop.nbytes + self._image_number.nbytes)
 
     def add(self, images: Iterable[RegisteredImage]) -> "ImageIndex":
         """Hash ``images`` into the index, replacing any stored under the same (right, image)."""
