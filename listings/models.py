@@ -112,10 +112,10 @@ class Seller(TimeStampedModel):
 class FeedBatch(TimeStampedModel):
     """One feed a platform pushed: the file as received and what ingesting it did.
 
-    ``records_done`` is the resume point: the number of records whose effects
-    are committed. It is advanced in the same transaction as each chunk's
-    upserts, so a worker killed mid-feed resumes exactly where the last chunk
-    ended, with nothing applied twice.
+    ``lines`` is also the resume point: the number of records (good or bad)
+    whose effects are committed. It is advanced in the same transaction as each
+    chunk's upserts, so a worker killed mid-feed resumes exactly where the last
+    chunk ended, with nothing applied twice.
     """
 
     class Format(models.TextChoices):
@@ -141,7 +141,6 @@ class FeedBatch(TimeStampedModel):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
-    records_done = models.PositiveIntegerField(default=0)
     # Who is ingesting it and since when: a stale claim is taken over by the sweep.
     claimed_by = models.CharField(max_length=200, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -225,7 +225,7 @@ def feed_ingest(*, batch_id: int, worker: str | None = None) -> FeedBatch | None
             chunk = _Chunk()
             for item in items:
                 position += 1
-                if position <= batch.records_done:
+                if position <= batch.lines:
                     continue  # applied by an earlier attempt
                 _add(chunk, item)
                 if chunk.items >= chunk_lines:
@@ -278,7 +278,6 @@ def _apply_chunk(batch: FeedBatch, chunk: _Chunk, *, worker: str, last: bool = F
         locked.created += created
         locked.updated += updated
         locked.unchanged += unchanged
-        locked.records_done += chunk.items
         locked.claimed_at = now
         fields = [
             "lines",
@@ -287,7 +286,6 @@ def _apply_chunk(batch: FeedBatch, chunk: _Chunk, *, worker: str, last: bool = F
             "created",
             "updated",
             "unchanged",
-            "records_done",
             "claimed_at",
             "updated_at",
         ]

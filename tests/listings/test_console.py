@@ -29,7 +29,6 @@ class FeedBatchFactory(factory.django.DjangoModelFactory):
     created = 5
     updated = 2
     unchanged = 1
-    records_done = 10
 
 
 class FeedLineErrorFactory(factory.django.DjangoModelFactory):

@@ -423,7 +423,7 @@ def test_a_feed_interrupted_mid_way_resumes_without_duplicates(
     with pytest.raises(SystemExit):
         feed_service.feed_ingest(batch_id=batch.pk, worker="w1")
     batch.refresh_from_db()
-    assert (batch.status, batch.records_done) == (FeedStatus.PROCESSING, 30)
+    assert (batch.status, batch.lines) == (FeedStatus.PROCESSING, 30)
     # and a second worker tries while the claim is fresh: it must not take it
     monkeypatch.setattr(feed_service, "_apply_chunk", real_apply)
     assert feed_service.feed_ingest(batch_id=batch.pk, worker="w2") is None
