@@ -10,7 +10,7 @@ readable as typos. A platform can pass its own frequent title words instead.
 
 from functools import cache
 
-from wordfreq import top_n_list
+from wordfreq import tokenize, top_n_list, zipf_frequency
 
 DEFAULT_LANGUAGE = "en"
 # Measured against 10,000 marks with bench/text_quality.py's titles: with the
@@ -25,3 +25,19 @@ def default_common_words(
     language: str = DEFAULT_LANGUAGE, count: int = DEFAULT_COUNT
 ) -> frozenset[str]:
     return frozenset(top_n_list(language, count))
+
+
+# Zipf frequency (log10 of uses per billion words) from which a mark's word is
+# an everyday word: "apple" 4.8, "shell" 4.4, "coach" 5.0, "box" 5.0 are; brand
+# names that are only names sit under it ("sony" 4.2, "nike" 3.9, "gucci" 3.3).
+ORDINARY_WORD_ZIPF = 4.3
+
+
+def is_ordinary_word(mark: str, language: str = DEFAULT_LANGUAGE) -> bool:
+    """Is ``mark`` one everyday word, so that it needs context to be a match?
+
+    Marks of several words ("The North Face", "Ray-Ban") are distinctive as a
+    sequence even when each word is ordinary.
+    """
+    words = [w for w in tokenize(mark, language) if any(c.isalnum() for c in w)]
+    return len(words) == 1 and zipf_frequency(words[0], language) >= ORDINARY_WORD_ZIPF

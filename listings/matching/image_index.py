@@ -20,20 +20,24 @@ scheme: imagehash.crop_resistant_hash segments the picture in pure Python,
 Hashes are computed here in batches from one small grayscale copy as
 ``imagehash.phash`` / ``imagehash.dhash`` compute them (8 x 8, MSB first, the
 integers of the hex strings ``listings.matching.images.image_hashes`` stores):
-bit for bit for the original and the mirror, a few dhash bits apart for the
-turns (tests hold both).
+bit for bit for the original and the mirror (but for a coefficient tied with
+the median, 4 hashes in 2,400 here: the low DCT is two small products, not
+scipy's transform), a few dhash bits apart for the turns (tests hold both). The small copies of all windows of an image are made
+in two matrix products with Pillow's own LANCZOS weights and rounding (the
+same pixels as one ``Image.resize`` per window, several times faster), and a
+listing or registered image is decoded straight to gray (``decode_small_gray``).
 """
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.fft
 from PIL import Image
 
-from listings.matching.images import HASH_SIZE, decode_small
+from listings.matching.images import HASH_SIZE, decode_small_gray
 
 KINDS = ("phash", "dhash")
 
@@ -80,6 +84,13 @@ QUARTERS_MIN_MATCHES = 2
 # has ~115 pixels to resize from, and the 31 resizes of a registered image cost
 # about a quarter of what they cost at 256.
 WORK_SIDE = 128
+# A JPEG is decoded at the DCT scale (1/2, 1/4, 1/8) that keeps at least this
+# many pixels a side and used as it is when that is no more than WORK_SIDE: an
+# 800-pixel listing photo is decoded at 1/8 to 100 pixels, which saves its
+# LANCZOS resize to 128 and a third of the resampling products. phash and dhash
+# see 32 x 32 and 9 x 8 pixels; 96 still leaves a quarter 48 pixels to resize
+# from (bench/image_quality.py measured recall and false matches with it).
+MIN_WORK_SIDE = 96
 _PHASH_SIDE = HASH_SIZE * 4  # imagehash's highfreq_factor
 
 # A view whose grayscale standard deviation is under this carries no shape (a
@@ -188,6 +199,82 @@ _VIEW_VARIANTS = {
 
 
 @dataclass(frozen=True)
+class _Bounds:
+    """The distances at or under which a stored row matches a listing view."""
+
+    phash: int
+    dhash: int
+    combined: int
+    # Added to the summed distance when choosing a right's best match.
+    rank_penalty: int = 0
+    quarter: bool = False
+
+
+_WHOLE_BOUNDS = _Bounds(PHASH_MAX_DISTANCE, DHASH_MAX_DISTANCE, COMBINED_MAX_DISTANCE)
+_CROP_BOUNDS = _Bounds(
+    CROP_PHASH_MAX_DISTANCE,
+    CROP_DHASH_MAX_DISTANCE,
+    CROP_COMBINED_MAX_DISTANCE,
+    rank_penalty=CROP_RANK_PENALTY,
+)
+_QUARTER_BOUNDS = _Bounds(
+    QUARTER_PHASH_MAX_DISTANCE,
+    QUARTER_DHASH_MAX_DISTANCE,
+    QUARTER_COMBINED_MAX_DISTANCE,
+    quarter=True,
+)
+
+
+def _view_bounds(view: str, variant: int) -> _Bounds:
+    """Bounds for a listing view against a stored variant: the whole listing image
+    against a whole-image variant is whole-image matching, a quarter against its
+    quarter is quarter matching, anything else crop-resistant."""
+    if view in QUARTER_VARIANTS:
+        return _QUARTER_BOUNDS
+    if view == "whole" and variant < _FIRST_CROP_VARIANT:
+        return _WHOLE_BOUNDS
+    return _CROP_BOUNDS
+
+
+@dataclass
+class _Found:
+    """Stored rows that matched listing views: per row its (kinds) distances, view and key."""
+
+    rows: npt.NDArray[np.intp]
+    distances: npt.NDArray[np.uint8]
+    views: npt.NDArray[np.uint8]
+    keys: npt.NDArray[np.uint8]
+
+    @classmethod
+    def concatenate(cls, parts: list["_Found"]) -> "_Found":
+        if not parts:
+            return cls(
+                np.zeros(0, np.intp),
+                np.zeros((len(KINDS), 0), np.uint8),
+                np.zeros(0, np.uint8),
+                np.zeros(0, np.uint8),
+            )
+        return cls(
+            np.concatenate([p.rows for p in parts]),
+            np.concatenate([p.distances for p in parts], axis=1),
+            np.concatenate([p.views for p in parts]),
+            np.concatenate([p.keys for p in parts]),
+        )
+
+    @classmethod
+    def best_per_row(cls, parts: list["_Found"]) -> "_Found":
+        """Keep each row once: its lowest key, the earliest part among equal keys."""
+        found = cls.concatenate(parts)
+        order = np.lexsort((np.arange(found.rows.size), found.keys, found.rows))
+        return found.take(order[np.unique(found.rows[order], return_index=True)[1]])
+
+    def take(self, which: npt.NDArray[Any]) -> "_Found":
+        return _Found(
+            self.rows[which], self.distances[:, which], self.views[which], self.keys[which]
+        )
+
+
+@dataclass(frozen=True)
 class RegisteredImage:
     """A picture registered with a right: encoded bytes or an already decoded image."""
 
@@ -210,9 +297,12 @@ Box = tuple[float, float, float, float]
 
 
 def _work_gray(image: bytes | Image.Image) -> Image.Image:
-    if isinstance(image, bytes):
-        image = decode_small(image, max_side=WORK_SIDE)
-    gray = image.convert("L")
+    # Gray first, then resized, from bytes and from a decoded image alike.
+    gray = (
+        decode_small_gray(image, max_side=WORK_SIDE, min_side=MIN_WORK_SIDE)
+        if isinstance(image, bytes)
+        else image.convert("L")
+    )
     if max(gray.size) > WORK_SIDE:
         # convert() already copied, so thumbnail() does not touch the caller's image.
         gray.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.LANCZOS)
@@ -231,12 +321,19 @@ def _trim_box(gray: Image.Image) -> Box | None:
     for _ in range(2):
         inner = pixels[y0:y1, x0:x1]
         ring = np.concatenate([inner[0], inner[-1], inner[1:-1, 0], inner[1:-1, -1]])
-        background = int(np.median(ring))
-        if np.mean(np.abs(ring - background) <= TRIM_TOLERANCE) < TRIM_PLAIN_SHARE:
+        # int(np.median(ring)) and the means below, without numpy's Python
+        # wrappers (the same values: sums of integers divided by the count).
+        half = ring.size // 2
+        middle = np.partition(ring, (half - 1, half))
+        background = (
+            int(middle[half]) if ring.size % 2 else (int(middle[half - 1]) + int(middle[half])) // 2
+        )
+        plain = np.count_nonzero(np.abs(ring - background) <= TRIM_TOLERANCE)
+        if plain / ring.size < TRIM_PLAIN_SHARE:
             break
         content = np.abs(inner - background) > TRIM_TOLERANCE
-        rows = np.flatnonzero(content.mean(axis=1) > TRIM_NOISE_SHARE)
-        cols = np.flatnonzero(content.mean(axis=0) > TRIM_NOISE_SHARE)
+        rows = (content.sum(axis=1) / content.shape[1] > TRIM_NOISE_SHARE).nonzero()[0]
+        cols = (content.sum(axis=0) / content.shape[0] > TRIM_NOISE_SHARE).nonzero()[0]
         if rows.size == 0 or cols.size == 0:
             return None
         box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
@@ -258,9 +355,214 @@ def _window(gray: Image.Image, scale: float, ax: float, ay: float) -> Box:
     return (x0, y0, x0 + w, y0 + h)
 
 
-def _small(gray: Image.Image, size: tuple[int, int], box: Box | None) -> npt.NDArray[np.float32]:
-    # resize(box=...) resamples the window straight from the source, as crop() + resize() would.
-    return np.asarray(gray.resize(size, Image.Resampling.LANCZOS, box=box), dtype=np.float32)
+# Pillow's fixed-point resampling (libImaging/Resample.c, 8 bits a pixel):
+# weights scaled by 2**22 and truncated to integers, a sum started at 2**21 and
+# shifted right by 22 bits, clipped to 0..255 after each of the two passes.
+_PRECISION_BITS = 22
+_LANCZOS_SUPPORT = 3.0
+
+# One axis of one window: (input side, span start, span stop, output side).
+_Span = tuple[int, float, float, int]
+# Pillow's integer weights of a span: the first input pixel with a non-zero
+# weight and the (output side, input pixels from there) matrix.
+_Weights = tuple[int, npt.NDArray[np.float64]]
+# Most spans recur (the windows of every image of a given size); a trimmed
+# box's do not. 2,048 matrices of at most 32 x 128 float64 is 64 MiB at most,
+# ~10 MiB in practice (each matrix keeps only its non-zero columns).
+_WEIGHTS_CACHED = 2048
+_weights_cache: OrderedDict[_Span, _Weights] = OrderedDict()
+
+
+def _weights(spans: list[_Span]) -> list[_Weights]:
+    """Return Pillow's LANCZOS weights of each span, from the cache or computed in one batch."""
+    cache = _weights_cache
+    missing = [span for span in dict.fromkeys(spans) if span not in cache]
+    for span, computed in zip(missing, _lanczos_weights(missing) if missing else [], strict=True):
+        cache[span] = computed
+    found = []
+    for span in spans:
+        cache.move_to_end(span)
+        found.append(cache[span])
+    while len(cache) > _WEIGHTS_CACHED:
+        cache.popitem(last=False)
+    return found
+
+
+def _lanczos_weights(spans: list[_Span]) -> list[_Weights]:
+    """Return Pillow's integer LANCZOS weights of every span, all computed in one pass.
+
+    Each row (one output pixel of one span) is computed as ``precompute_coeffs``
+    and ``normalize_coeffs_8bpc`` compute it (the box in C floats, the sums in
+    order), so that ``_resample`` returns Pillow's pixels bit for bit; a batch
+    of a trimmed view's four spans costs about what one span cost alone.
+    """
+    in_sizes = np.array([s[0] for s in spans], dtype=np.int64)
+    starts = np.array([s[1] for s in spans], dtype=np.float32)
+    stops = np.array([s[2] for s in spans], dtype=np.float32)
+    out_sizes = np.array([s[3] for s in spans], dtype=np.int64)
+    scale = (stops - starts).astype(np.float64) / out_sizes
+    filterscale = np.maximum(scale, 1.0)
+    support = _LANCZOS_SUPPORT * filterscale
+    ksize = int(np.ceil(support).max()) * 2 + 1
+    # One row per output pixel of every span.
+    owner = np.repeat(np.arange(len(spans)), out_sizes)
+    pixel = np.arange(owner.size) - np.repeat(np.cumsum(out_sizes) - out_sizes, out_sizes)
+    centres = starts.astype(np.float64)[owner] + (pixel + 0.5) * scale[owner]
+    row_support = support[owner]
+    # C's (int) truncates toward zero, as astype does.
+    first = np.maximum((centres - row_support + 0.5).astype(np.int64), 0)
+    count = np.minimum((centres + row_support + 0.5).astype(np.int64), in_sizes[owner]) - first
+    taps = np.arange(ksize)
+    x = ((taps[None, :] + first[:, None]) - centres[:, None] + 0.5) * (
+        1.0 / filterscale[owner][:, None]
+    )
+    valid = taps[None, :] < count[:, None]
+    # sin() is most of the cost (~8 ns a value): only the taps in use are filtered.
+    x = x[valid]
+    weights = np.zeros(valid.shape)
+    weights[valid] = np.where((x >= -3.0) & (x < 3.0), _sinc(x) * _sinc(x / 3), 0.0)
+    # Summed tap by tap, in C's order: accumulate adds left to right (sum() would
+    # pair); the zeros past a row's own taps add nothing.
+    total = np.add.accumulate(weights, axis=1)[:, -1]
+    weights = weights / np.where(total != 0.0, total, 1.0)[:, None]
+    fixed = np.trunc(weights * (1 << _PRECISION_BITS) + np.where(weights < 0, -0.5, 0.5))
+    # Each span's matrix keeps the columns from its first to its last tap.
+    ends = np.where(count > 0, first + count, 0)
+    lows = np.minimum.reduceat(
+        np.where(count > 0, first, in_sizes[owner]), np.cumsum(out_sizes) - out_sizes
+    )
+    highs = np.maximum.reduceat(ends, np.cumsum(out_sizes) - out_sizes)
+    lows = np.minimum(lows, highs)
+    columns = first[:, None] + taps[None, :] - lows[owner][:, None]
+    matrix = np.zeros((owner.size, max(1, int((highs - lows).max()))))
+    rows = np.broadcast_to(np.arange(owner.size)[:, None], valid.shape)
+    matrix[rows[valid], columns[valid]] = fixed[valid]
+    out: list[_Weights] = []
+    row = 0
+    for i, size in enumerate(out_sizes.tolist()):
+        part = np.ascontiguousarray(matrix[row : row + size, : int(highs[i] - lows[i])])
+        part.flags.writeable = False
+        out.append((int(lows[i]), part))
+        row += size
+    return out
+
+
+def _sinc(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x == 0.0, 1.0, np.sin(x * np.pi) / (x * np.pi))
+
+
+def _clip8(sums: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Round Pillow's fixed-point sums to 8-bit pixels, in place."""
+    # The sums are integers below 2**40: exact in float64, as is the scaling by 2**-22.
+    sums += 1 << (_PRECISION_BITS - 1)
+    sums *= 1.0 / (1 << _PRECISION_BITS)
+    np.floor(sums, out=sums)
+    return np.clip(sums, 0.0, 255.0, out=sums)
+
+
+def _resample(
+    pixels: npt.NDArray[np.uint8], boxes: list[Box | None], size: tuple[int, int]
+) -> npt.NDArray[np.float32]:
+    """Return ``gray.resize(size, LANCZOS, box=box)`` for every box at once, as (boxes, h, w)."""
+    return np.stack(_resample_windows(pixels, [(box, size) for box in boxes]))
+
+
+def _resample_windows(
+    pixels: npt.NDArray[np.uint8], windows: list[tuple[Box | None, tuple[int, int]]]
+) -> list[npt.NDArray[np.float32]]:
+    """Return ``gray.resize(size, LANCZOS, box=box)`` of every (box, size), as (h, w) arrays.
+
+    Pillow resizes one window per call (~0.1 ms each, 31 calls a registered
+    image); here each pass is a matrix product with the same integer weights
+    and rounding, so the pixels are Pillow's bit for bit (the tests compare
+    them; the integer products and sums are exact in float64). The first pass
+    is made once per distinct span and output side on its axis (the nine crop
+    windows have three, the four quarters two), and every product covers only
+    the pixels with a non-zero weight: a quarter's columns, not the image's.
+    """
+    height, width = pixels.shape
+    source = pixels.astype(np.float64)
+    # Per window: whether the first pass runs along x, its first-pass key and
+    # the spans of both axes (weights fetched in one batch).
+    plans: list[tuple[bool, tuple[float, float, int]]] = []
+    spans: list[_Span] = []
+    for box, (out_w, out_h) in windows:
+        x0, y0, x1, y1 = (0.0, 0.0, float(width), float(height)) if box is None else box
+        # Pillow resamples along the axis that shrinks less first (ImagingResampleInner).
+        along_x = not ((height - out_h) > 0 and (height - out_h) > (width - out_w) * 2)
+        plans.append((along_x, (x0, x1, out_w) if along_x else (y0, y1, out_h)))
+        spans += [(width, x0, x1, out_w), (height, y0, y1, out_h)]
+    weights = _weights(spans)
+    # First pass: per distinct key, over the rows (columns) the windows sharing
+    # it need on the other axis.
+    reach: dict[tuple[bool, tuple[float, float, int]], tuple[int, int]] = {}
+    for i, plan in enumerate(plans):
+        low, matrix = weights[2 * i + 1] if plan[0] else weights[2 * i]
+        held = reach.get(plan)
+        high = low + matrix.shape[1]
+        reach[plan] = (low, high) if held is None else (min(held[0], low), max(held[1], high))
+    firsts: dict[tuple[bool, tuple[float, float, int]], npt.NDArray[np.float64]] = {}
+    for i, plan in enumerate(plans):
+        if plan in firsts:
+            continue
+        low, high = reach[plan]
+        if plan[0]:
+            x_low, x_matrix = weights[2 * i]
+            cut = source[low:high, x_low : x_low + x_matrix.shape[1]]
+            firsts[plan] = _product(cut, x_matrix.T)
+        else:
+            y_low, y_matrix = weights[2 * i + 1]
+            cut = source[y_low : y_low + y_matrix.shape[1], low:high]
+            firsts[plan] = _product(y_matrix, cut)
+    firsts = dict(zip(firsts, _clip_all(list(firsts.values())), strict=True))
+    # Second pass: one product a window.
+    smalls: list[npt.NDArray[np.float64]] = []
+    for i, plan in enumerate(plans):
+        first = firsts[plan]
+        low = reach[plan][0]
+        if plan[0]:
+            y_low, y_matrix = weights[2 * i + 1]
+            cut = first[y_low - low : y_low - low + y_matrix.shape[1]]
+            smalls.append(_product(y_matrix, cut))
+        else:
+            x_low, x_matrix = weights[2 * i]
+            cut = first[:, x_low - low : x_low - low + x_matrix.shape[1]]
+            smalls.append(_product(cut, x_matrix.T))
+    return [s.astype(np.float32) for s in _clip_all(smalls)]
+
+
+def _clip_all(arrays: list[npt.NDArray[np.float64]]) -> list[npt.NDArray[np.float64]]:
+    """``_clip8`` every array in one pass over their concatenation; return the clipped arrays."""
+    flat = _clip8(np.concatenate([a.reshape(-1) for a in arrays]))
+    out = []
+    start = 0
+    for a in arrays:
+        out.append(flat[start : start + a.size].reshape(a.shape))
+        start += a.size
+    return out
+
+
+# OpenBLAS runs a matrix product on the calling thread up to 65536 x 4
+# multiply-adds (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD) and on all cores
+# above. A worker process per core must stay on its own thread: two processes'
+# BLAS threads sharing two cores made hashing a registered image three times
+# slower (12 instead of 4.2 ms a picture, measured side by side on 2 cores).
+_SINGLE_THREAD_PRODUCT = 65536 * 4
+
+
+def _product(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Return ``a @ b``, cut in bands of ``a``'s rows small enough for BLAS to run each
+    on the calling thread."""
+    m, k = a.shape
+    n = b.shape[1]
+    band = max(1, _SINGLE_THREAD_PRODUCT // max(1, k * n))
+    if band >= m:
+        return a @ b
+    out = np.empty((m, n))
+    for i in range(0, m, band):
+        np.matmul(a[i : i + band], b, out=out[i : i + band])
+    return out
 
 
 def _pack(bits: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
@@ -270,11 +572,25 @@ def _pack(bits: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
     return np.ascontiguousarray(packed).view(">u8")[..., 0].astype(np.uint64)
 
 
+# The first HASH_SIZE rows of the unnormalised DCT-II of a _PHASH_SIDE-point
+# signal, as scipy.fft.dct computes it (2 * sum x[n] cos(pi k (2n + 1) / 2N)):
+# phash keeps only the low 8 x 8 coefficients, so two small products replace a
+# full 32 x 32 transform of each square.
+_DCT_LOW = 2.0 * np.cos(
+    np.pi
+    * np.arange(HASH_SIZE)[:, None]
+    * (2 * np.arange(_PHASH_SIDE)[None, :] + 1)
+    / (2 * _PHASH_SIDE)
+)
+
+
 def _phash(squares: npt.NDArray[np.float32]) -> npt.NDArray[np.uint64]:
     """phash of a stack of 32 x 32 grayscale arrays, as imagehash.phash computes it."""
-    dct = scipy.fft.dct(scipy.fft.dct(squares.astype(np.float64), axis=-2), axis=-1)
-    low = np.asarray(dct)[..., :HASH_SIZE, :HASH_SIZE]
-    median = np.median(low.reshape(*low.shape[:-2], -1), axis=-1)
+    low = _DCT_LOW @ squares.astype(np.float64) @ _DCT_LOW.T
+    # The median of 64 values, as np.median takes it: the mean of the middle two.
+    half = HASH_SIZE * HASH_SIZE // 2
+    middle = np.partition(low.reshape(*low.shape[:-2], -1), (half - 1, half), axis=-1)
+    median = middle[..., half - 1 : half + 1].sum(axis=-1) / 2
     return _pack(low > median[..., None, None])
 
 
@@ -291,24 +607,40 @@ def _hashes(
     With ``dihedral``, the whole image (box None under "original") also yields
     its seven turns and mirrors, taken from the same small copies.
     """
+    pixels = np.asarray(gray, dtype=np.uint8)
+    listed = list(boxes.items())
+    # Every small copy in one batch: the 32 x 32 squares (phash), the 9 x 8
+    # copies (dhash) and, for the turns, the whole image's 8 x 9. A flat
+    # window's dhash copy is made and dropped: rarer than a batch saved.
+    square_side, wide, tall = (
+        (_PHASH_SIDE, _PHASH_SIDE),
+        (HASH_SIZE + 1, HASH_SIZE),
+        (HASH_SIZE, HASH_SIZE + 1),
+    )
+    windows = [(box, square_side) for _, box in listed] + [(box, wide) for _, box in listed]
+    if dihedral and None in boxes.values():
+        windows.append((None, tall))
+    smalls = _resample_windows(pixels, windows)
+    all_squares = np.stack(smalls[: len(listed)])
+    # The same float32 sums as each square's own std() (numpy reduces the two
+    # contiguous axes as one), in one call.
+    contrast = all_squares.std(axis=(1, 2))
     names: list[str] = []
     squares: list[npt.NDArray[np.float32]] = []
     wides: list[npt.NDArray[np.float32]] = []
-    for name, box in boxes.items():
-        square = _small(gray, (_PHASH_SIDE, _PHASH_SIDE), box)
-        if float(square.std()) < MIN_CONTRAST:
+    for i, (name, box) in enumerate(listed):
+        if contrast[i] < MIN_CONTRAST:
             continue
-        wide = _small(gray, (HASH_SIZE + 1, HASH_SIZE), box)
+        square, wide_copy = all_squares[i], smalls[len(listed) + i]
         if dihedral and box is None:
-            tall = _small(gray, (HASH_SIZE, HASH_SIZE + 1), box)
             for variant, (transform, swaps) in _DIHEDRAL.items():
                 names.append(variant)
                 squares.append(transform(square))
-                wides.append(transform(tall if swaps else wide))
+                wides.append(transform(smalls[-1] if swaps else wide_copy))
         else:
             names.append(name)
             squares.append(square)
-            wides.append(wide)
+            wides.append(wide_copy)
     if not names:
         return [], np.zeros((len(KINDS), 0), dtype=np.uint64)
     return names, np.stack([_phash(np.stack(squares)), _dhash(np.stack(wides))])
@@ -321,6 +653,18 @@ def registered_variant_hashes(image: bytes | Image.Image) -> dict[str, dict[str,
         name: {kind: int(hashes[k, i]) for k, kind in enumerate(KINDS)}
         for i, name in enumerate(names)
     }
+
+
+def registered_hashes(
+    image: bytes | Image.Image,
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
+    """Return one registered image's variants (indexes into VARIANTS) and their (kinds, n) hashes.
+
+    The pair is what ``ImageIndex.from_hashes`` takes: compute it once when the
+    image is registered and store it, so building an index decodes nothing.
+    """
+    names, hashes = _registered(image)
+    return np.array([VARIANTS.index(n) for n in names], dtype=np.uint8), hashes
 
 
 def _registered(image: bytes | Image.Image) -> tuple[list[str], npt.NDArray[np.uint64]]:
@@ -392,21 +736,46 @@ class ImageIndex:
             .astype(np.int32)
         )
         starts = np.searchsorted(self.variants, np.arange(len(VARIANTS) + 1)).tolist()
-        self._slices: dict[str, list[slice]] = {}
+        self._parts: dict[str, list[tuple[slice, _Bounds]]] = {}
         for view, allowed in _VIEW_VARIANTS.items():
-            slices: list[slice] = []
+            parts: list[tuple[slice, _Bounds]] = []
             for index in sorted(VARIANTS.index(v) for v in allowed):
                 start, stop = starts[index], starts[index + 1]
-                if slices and slices[-1].stop == start:
-                    slices[-1] = slice(slices[-1].start, stop)
+                bounds = _view_bounds(view, index)
+                if parts and parts[-1][0].stop == start and parts[-1][1] == bounds:
+                    parts[-1] = (slice(parts[-1][0].start, stop), bounds)
                 elif stop > start:
-                    slices.append(slice(start, stop))
-            self._slices[view] = slices
+                    parts.append((slice(start, stop), bounds))
+            self._parts[view] = parts
 
     @classmethod
     def build(cls, images: Iterable[RegisteredImage]) -> "ImageIndex":
         """Decode and hash every registered image's variants into a new index."""
         return cls.empty().add(images)
+
+    @classmethod
+    def from_hashes(
+        cls,
+        rows: Iterable[tuple[int, int, npt.NDArray[np.uint8], npt.NDArray[np.uint64]]],
+    ) -> "ImageIndex":
+        """Build an index from stored ``(right_id, image_id, variants, hashes)`` of
+        ``registered_hashes``: no decoding, arrays concatenated."""
+        hashes, rights, ids, variants = [], [], [], []
+        for right_id, image_id, image_variants, image_hashes in rows:
+            if image_hashes.shape != (len(KINDS), image_variants.shape[0]):
+                raise ValueError(f"image {image_id}: hashes do not match its variants")
+            hashes.append(image_hashes)
+            variants.append(image_variants)
+            rights.append(np.full(image_variants.shape[0], right_id, dtype=np.int64))
+            ids.append(np.full(image_variants.shape[0], image_id, dtype=np.int64))
+        if not hashes:
+            return cls.empty()
+        return cls(
+            np.concatenate(hashes, axis=1),
+            np.concatenate(rights),
+            np.concatenate(ids),
+            np.concatenate(variants),
+        )
 
     @classmethod
     def empty(cls) -> "ImageIndex":
@@ -491,72 +860,61 @@ class ImageIndex:
         self, views: list[str], query: npt.NDArray[np.uint64], *, limit: int = 5
     ) -> list[ImageMatch]:
         """Search with hashes from ``listing_view_hashes`` (computed once, searched in many indexes)."""
-        n = self.right_ids.shape[0]
-        if n == 0 or not views:
+        if self.right_ids.shape[0] == 0 or not views:
             return []
-        # Per stored row (slices below are views into these arrays), the best view's key: its summed distance, plus
-        # CROP_RANK_PENALTY when the match is crop-resistant, so a right's
-        # whole-image match (the stronger evidence) wins unless a crop window or
-        # trimmed view lines up clearly better.
-        best_key = np.full(n, 255, dtype=np.uint8)
-        best_view = np.zeros(n, dtype=np.uint8)
-        best = np.zeros((len(KINDS), n), dtype=np.uint8)
-        quarter_ok = np.zeros(n, dtype=np.bool_)
-        quarter_view = np.zeros(n, dtype=np.uint8)
-        quarter = np.zeros((len(KINDS), n), dtype=np.uint8)
-        # Per listing view (up to 8), one vectorised pass over the stored rows it
-        # can meet (about 1.3 x all rows in total); no loop per row.
+        # Per listing view (up to 8), one vectorised pass over the phash of the
+        # stored rows it can meet (about 1.3 x all rows in total); only the
+        # few rows within the phash bound go on to dhash, sums and keys.
+        found: list[_Found] = []
+        quarters_found: list[_Found] = []
         for v, view in enumerate(views):
-            for part in self._slices[view]:
-                distances = np.bitwise_count(self.hashes[:, part] ^ query[:, v : v + 1])
-                total = distances.sum(axis=0, dtype=np.uint8)
-                if view in QUARTER_VARIANTS:
-                    ok = (
-                        (distances[0] <= QUARTER_PHASH_MAX_DISTANCE)
-                        & (distances[1] <= QUARTER_DHASH_MAX_DISTANCE)
-                        & (total <= QUARTER_COMBINED_MAX_DISTANCE)
-                    )
-                    quarter_ok[part] = ok
-                    quarter_view[part][ok] = v
-                    quarter[:, part][:, ok] = distances[:, ok]
+            for part, bounds in self._parts[view]:
+                phash = np.bitwise_count(self.hashes[0, part] ^ query[0, v])
+                near = np.flatnonzero(phash <= bounds.phash)
+                if near.size == 0:
                     continue
-                crop = self._crop[part] if view == "whole" else np.ones(total.size, np.bool_)
-                ok = np.where(
-                    crop,
-                    (distances[0] <= CROP_PHASH_MAX_DISTANCE)
-                    & (distances[1] <= CROP_DHASH_MAX_DISTANCE)
-                    & (total <= CROP_COMBINED_MAX_DISTANCE),
-                    (distances[0] <= PHASH_MAX_DISTANCE)
-                    & (distances[1] <= DHASH_MAX_DISTANCE)
-                    & (total <= COMBINED_MAX_DISTANCE),
+                rows = near + part.start
+                distances = np.stack(
+                    [phash[near], np.bitwise_count(self.hashes[1, rows] ^ query[1, v])]
                 )
-                key = total + crop.astype(np.uint8) * np.uint8(CROP_RANK_PENALTY)
-                better = ok & (key < best_key[part])
-                best_key[part][better] = key[better]
-                best_view[part][better] = v
-                best[:, part][:, better] = distances[:, better]
-        quarters_matched = np.zeros(n, dtype=np.intp)
-        if quarter_ok.any():
-            # Quarters count only when enough of one registered image's match, and
-            # only for a right that nothing else matched (key 128 and up).
-            counts = np.bincount(self._image_number[quarter_ok])
-            numbers = np.minimum(self._image_number, counts.size - 1)
-            quarter_ok &= counts[numbers] >= QUARTERS_MIN_MATCHES
-            quarters_matched[quarter_ok] = counts[numbers[quarter_ok]]
-            key = quarter.sum(axis=0, dtype=np.uint8) + np.uint8(128)
-            better = quarter_ok & (key < best_key)
-            best_key[better] = key[better]
-            best_view[better] = quarter_view[better]
-            best[:, better] = quarter[:, better]
-        rows = np.flatnonzero(best_key != 255)
-        if rows.size == 0:
+                total = distances.sum(axis=0, dtype=np.uint8)
+                ok = (distances[1] <= bounds.dhash) & (total <= bounds.combined)
+                if ok.any():
+                    key = total[ok] + np.uint8(bounds.rank_penalty)
+                    (quarters_found if bounds.quarter else found).append(
+                        _Found(rows[ok], distances[:, ok], np.full(key.size, v, np.uint8), key)
+                    )
+        # Per stored row, the best view: the lowest key (the summed distance,
+        # plus CROP_RANK_PENALTY when the match is crop-resistant, so a right's
+        # whole-image match, the stronger evidence, wins unless a crop window
+        # or trimmed view lines up clearly better), the earlier view among equals.
+        best = _Found.best_per_row(found)
+        quarters_matched = np.zeros(best.rows.size, dtype=np.intp)
+        if quarters_found:
+            # Quarters count only when enough of one registered image's match,
+            # and rank after any other match (key 128 and up). A quarter view
+            # meets only its own quarter's rows, which no other view meets.
+            quarters = _Found.best_per_row(quarters_found)
+            numbers = self._image_number[quarters.rows]
+            counts = np.bincount(numbers)[numbers]
+            enough = counts >= QUARTERS_MIN_MATCHES
+            quarters = quarters.take(enough)
+            quarters.keys = quarters.distances.sum(axis=0, dtype=np.uint8) + np.uint8(128)
+            best = _Found.concatenate([best, quarters])
+            quarters_matched = np.concatenate([quarters_matched, counts[enough]])
+        if best.rows.size == 0:
             return []
-        # Best row per right: sort by (right, key), keep each right's first; then
-        # order the rights by score, best first.
-        rows = rows[np.lexsort((best_key[rows], self.right_ids[rows]))]
-        firsts = rows[np.unique(self.right_ids[rows], return_index=True)[1]]
+        # Best row per right: sort by (right, key, row), keep each right's
+        # first; then order the rights by score, best first.
+        order = np.lexsort((best.rows, best.keys, self.right_ids[best.rows]))
+        firsts = order[np.unique(self.right_ids[best.rows[order]], return_index=True)[1]]
         matches = [
-            self._match(int(i), views[best_view[i]], best[:, i], int(quarters_matched[i]))
+            self._match(
+                int(best.rows[i]),
+                views[best.views[i]],
+                best.distances[:, i],
+                int(quarters_matched[i]),
+            )
             for i in firsts
         ]
         matches.sort(key=lambda match: -match.score)

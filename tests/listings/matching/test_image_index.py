@@ -18,6 +18,8 @@ from listings.matching.image_index import (
     VARIANTS,
     ImageIndex,
     RegisteredImage,
+    _resample,
+    registered_hashes,
     registered_variant_hashes,
 )
 from listings.matching.images import decode_small, image_hashes
@@ -297,6 +299,23 @@ def test_an_index_saved_as_npz_loads_and_finds_the_same(index, tmp_path):
     assert len(loaded) == len(index)
 
 
+def test_an_index_from_stored_hashes_finds_what_a_decoding_build_finds(index):
+    # given each registered image's hashes computed once, as the workbench stores them
+    rows = [(r.right_id, r.image_id, *registered_hashes(r.data)) for r in REGISTERED]
+    # when an index is built from them, decoding nothing
+    stored = ImageIndex.from_hashes(rows)
+    # then it finds what the index built from the pictures finds
+    listing = jpeg(PICTURES["logo"].transpose(T.FLIP_LEFT_RIGHT))
+    assert stored.search(listing) == index.search(listing)
+    assert len(stored) == len(index)
+
+
+def test_stored_hashes_that_do_not_fit_their_variants_are_refused():
+    variants, hashes = registered_hashes(PICTURES["logo"])
+    with pytest.raises(ValueError, match="image 7"):
+        ImageIndex.from_hashes([(1, 7, variants[:-1], hashes)])
+
+
 def test_arrays_built_with_other_variants_are_refused(index):
     # given arrays saved by a version with other variants
     arrays = index.to_arrays() | {"variant_names": np.array(["original", "mirror"])}
@@ -342,3 +361,65 @@ def test_the_image_index_imports_without_django():
     )
     # then it imports and Django was never loaded
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(128, 128), (128, 85), (40, 128), (150, 45), (17, 60), (9, 9)]
+)
+def test_windows_are_resampled_as_pillow_resamples_them_bit_for_bit(width, height):
+    # given grayscale pictures of several shapes (Pillow resizes the axis that
+    # shrinks less first) and windows inside them, as the index cuts them
+    rng = np.random.default_rng(width * height)
+    gray = design_photo(width).resize((width, height)).convert("L")
+    boxes: list[tuple[float, float, float, float] | None] = [None]
+    for _ in range(12):
+        x0, y0 = rng.uniform(0, width / 2), rng.uniform(0, height / 2)
+        boxes.append((x0, y0, rng.uniform(x0 + 1, width), rng.uniform(y0 + 1, height)))
+    # and windows sharing a span on one axis, resampled along it once
+    boxes += [(0, 0, width / 2, height / 2), (0, height / 2, width / 2, height)]
+    boxes += [(width / 2, 0, width, height / 2), (0, 0, width / 2, height / 3)]
+    for size in ((32, 32), (9, 8), (8, 9), (int(rng.integers(1, 40)), int(rng.integers(1, 40)))):
+        # when every window is resampled in one batch
+        batch = _resample(np.asarray(gray), boxes, size)
+        # then each is the image Pillow's LANCZOS resize gives, pixel for pixel
+        for box, small in zip(boxes, batch, strict=True):
+            expected = np.asarray(gray.resize(size, Image.Resampling.LANCZOS, box=box))
+            assert np.array_equal(small, expected), (size, box)
+
+
+def flipped(value: int, bits: int) -> int:
+    """``value`` with its ``bits`` lowest bits flipped."""
+    return value ^ ((1 << bits) - 1)
+
+
+def test_the_search_keeps_exactly_the_rows_within_each_bound():
+    # given stored rows at chosen distances from one listing view's hashes:
+    # right 1 at the whole-image bounds (phash 12, sum 18), right 2 one phash
+    # bit over them, right 3 a crop window at phash 8 (its bound), right 4 a
+    # crop window at phash 9, right 5 the same picture with dhash over its bound
+    phash, dhash = 0x0123456789ABCDEF, 0x0F0F0F0F0F0F0F0F
+    stored = [
+        (1, "original", flipped(phash, 12), flipped(dhash, 6)),
+        (2, "original", flipped(phash, 13), dhash),
+        (3, "crop-90-centre", flipped(phash, 8), flipped(dhash, 10)),
+        (4, "crop-90-centre", flipped(phash, 9), dhash),
+        (5, "original", phash, flipped(dhash, 15)),
+    ]
+    index = ImageIndex.from_hashes(
+        (
+            right,
+            right * 10,
+            np.array([VARIANTS.index(variant)], np.uint8),
+            np.array([[p], [d]], np.uint64),
+        )
+        for right, variant, p, d in stored
+    )
+    query = np.array([[phash], [dhash]], dtype=np.uint64)
+    # when the listing's whole view is searched
+    matches = index.search_hashes(["whole"], query)
+    # then only the rows within their bounds match, with their distances
+    assert {m.right_id: m.evidence["distances"] for m in matches} == {
+        1: {"phash": 12, "dhash": 6},
+        3: {"phash": 8, "dhash": 10},
+    }
+    assert [m.evidence["method"] for m in matches] == ["whole-image", "crop-resistant"]

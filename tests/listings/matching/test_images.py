@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from listings.matching.images import (
     HASH_NAMES,
     decode_small,
+    decode_small_gray,
     hamming,
     image_hashes,
     phash_distance,
@@ -72,6 +74,50 @@ def test_a_transparent_png_is_put_on_white():
     image = decode_small(data)
     # then the transparent pixels are white, not black
     assert image.getpixel((20, 20)) == (255, 255, 255)
+
+
+def test_a_jpeg_decoded_gray_is_small_upright_and_closer_to_the_picture_than_the_colour_decode():
+    # given a 2000 x 1000 colour JPEG whose EXIF says "rotate 90 degrees"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    picture = product_photo(size=1000).resize((2000, 1000))
+    data = encoded(picture, "JPEG", exif=exif)
+    # when it is decoded gray, and in colour then converted
+    gray = decode_small_gray(data, max_side=128)
+    converted = decode_small(data, max_side=128).convert("L")
+    # then it is one band and portrait, and its gray levels are at least as
+    # close to the picture's as the converted colour decode's (no chroma fringes)
+    assert gray.mode == "L"
+    assert gray.size == converted.size == (64, 128)
+    truth = picture.convert("L").transpose(Image.Transpose.ROTATE_270)
+    truth.thumbnail((128, 128), Image.Resampling.LANCZOS)
+    error = np.abs(np.asarray(gray, np.int16) - np.asarray(truth, np.int16)).mean()
+    converted_error = np.abs(np.asarray(converted, np.int16) - np.asarray(truth, np.int16)).mean()
+    assert error <= converted_error
+    assert error < 1.0
+
+
+def test_a_jpeg_decoded_gray_with_a_minimum_side_is_not_resized_twice():
+    # given an 800-pixel colour JPEG, a listing photo's usual size
+    picture = product_photo(size=800)
+    data = encoded(picture, "JPEG")
+    # when it is decoded gray for hashing, at least 96 and at most 128 pixels a side
+    gray = decode_small_gray(data, max_side=128, min_side=96)
+    # then it is the 1/8 DCT scale, 100 pixels, close to the picture at that size
+    assert gray.mode == "L"
+    assert gray.size == (100, 100)
+    truth = picture.convert("L").resize((100, 100), Image.Resampling.LANCZOS)
+    assert np.abs(np.asarray(gray, np.int16) - np.asarray(truth, np.int16)).mean() < 3.0
+
+
+def test_a_transparent_png_decoded_gray_is_white():
+    # given a fully transparent PNG
+    data = encoded(Image.new("RGBA", (40, 40), (0, 0, 0, 0)), "PNG")
+    # when it is decoded gray
+    image = decode_small_gray(data)
+    # then the transparent pixels are white, not black
+    assert image.mode == "L"
+    assert image.getpixel((20, 20)) == 255
 
 
 def test_hashes_are_64_bit_hex_strings():
