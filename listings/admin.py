@@ -20,6 +20,8 @@ from takedown.access import access_for
 from takedown.errors import DomainError
 
 from .models import (
+    Detection,
+    DetectionDismissal,
     FeedBatch,
     FeedLineError,
     ImageBlob,
@@ -28,6 +30,7 @@ from .models import (
     ListingSnapshot,
     Platform,
     PlatformToken,
+    RetroScan,
     Seller,
 )
 from .services.tokens import platform_token_create, platform_token_revoke
@@ -243,3 +246,39 @@ class ListingAdmin(admin.ModelAdmin):
     list_filter = ["platform"]
     search_fields = ["external_id", "title", "brand"]
     raw_id_fields = ["seller"]
+
+
+@admin.register(Detection)
+class DetectionAdmin(ReadOnlyAdmin):
+    """Written by scans; rights holders dismiss and hand over from the inbox."""
+
+    list_display = [
+        "listing",
+        "right",
+        "score",
+        "text_score",
+        "image_score",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "engine_version"]
+    list_select_related = ["listing", "right"]
+    search_fields = ["listing__external_id", "listing__title", "right__name"]
+    raw_id_fields = ["listing", "right", "status_changed_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(DetectionDismissal)
+class DetectionDismissalAdmin(ReadOnlyAdmin):
+    list_display = ["listing", "right", "reason", "dismissed_by", "created_at"]
+    list_filter = ["reason"]
+    list_select_related = ["listing", "right", "dismissed_by"]
+    raw_id_fields = ["listing", "right", "dismissed_by"]
+
+
+@admin.register(RetroScan)
+class RetroScanAdmin(ReadOnlyAdmin):
+    list_display = ["right", "status", "done", "total", "detections", "started_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["right"]
+    raw_id_fields = ["right"]

@@ -21,13 +21,21 @@ whose DNS answer is any of those (or changes between two lookups). So:
 
 import ipaddress
 import socket
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 import urllib3
 from django.conf import settings
-from urllib3.exceptions import HTTPError, LocationParseError, NewConnectionError, SSLError
+from urllib3.exceptions import (
+    HTTPError,
+    LocationParseError,
+    NewConnectionError,
+    ProtocolError,
+    SSLError,
+)
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -204,26 +212,55 @@ def _kind_of_nonpublic(address: Address) -> str | None:
     return next((name for name, hit in checks if hit), None)
 
 
+# Connection pools kept per (scheme, checked address, port, host name), so a
+# worker fetching a feed's images from one CDN reuses its connections (and TLS
+# sessions) instead of connecting once per image. Keyed by the address that
+# passed the checks: a pool only ever connects to that address.
+POOLS_KEPT = 16
+_pools: "OrderedDict[tuple[str, str, int, str], urllib3.HTTPConnectionPool]" = OrderedDict()
+_pools_lock = threading.Lock()
+
+
+def _pool(target: _Target, address: str, timeout: float) -> urllib3.HTTPConnectionPool:
+    key = (target.scheme, address, target.port, target.host)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is not None:
+            _pools.move_to_end(key)
+            return pool
+        pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        if target.scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                target.port,
+                timeout=pool_timeout,
+                maxsize=1,
+                retries=False,
+                cert_reqs="CERT_REQUIRED",
+                # The certificate must name the host of the URL, not the address.
+                server_hostname=target.host,
+                assert_hostname=target.host,
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(
+                address, target.port, timeout=pool_timeout, maxsize=1, retries=False
+            )
+        _pools[key] = pool
+        while len(_pools) > POOLS_KEPT:
+            _pools.popitem(last=False)[1].close()
+        return pool
+
+
+def close_pools() -> None:
+    """Close every kept connection (tests; a worker shutting down)."""
+    with _pools_lock:
+        while _pools:
+            _pools.popitem()[1].close()
+
+
 def _get(target: _Target, address: str, *, timeout: float, max_bytes: int) -> FetchedImage | str:
     """GET ``target`` from ``address``: the image, or the Location of a redirect."""
-    pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
-    pool: urllib3.HTTPConnectionPool
-    if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            target.port,
-            timeout=pool_timeout,
-            maxsize=1,
-            retries=False,
-            cert_reqs="CERT_REQUIRED",
-            # The certificate must name the host of the URL, not the address.
-            server_hostname=target.host,
-            assert_hostname=target.host,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(
-            address, target.port, timeout=pool_timeout, maxsize=1, retries=False
-        )
+    pool = _pool(target, address, timeout)
     headers = {
         "Host": target.host_header,
         "User-Agent": USER_AGENT,
@@ -233,21 +270,22 @@ def _get(target: _Target, address: str, *, timeout: float, max_bytes: int) -> Fe
     }
     deadline = time.monotonic() + timeout
     try:
-        response = pool.urlopen(
-            "GET",
-            target.path,
-            headers=headers,
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            decode_content=False,
-            assert_same_host=False,
-        )
         try:
-            return _read(target, response, deadline=deadline, max_bytes=max_bytes)
+            response = _request(pool, target, headers, timeout)
+        except ProtocolError:
+            # A kept connection the server closed while idle: once more on a new one.
+            response = _request(pool, target, headers, timeout)
+        complete = False
+        try:
+            result = _read(target, response, deadline=deadline, max_bytes=max_bytes)
+            # Only a connection whose response was read to the end can carry another.
+            complete = isinstance(result, FetchedImage)
+            return result
         finally:
-            response.release_conn()
-            response.close()
+            if complete:
+                response.release_conn()
+            else:
+                response.close()
     except FetchError:
         raise
     except SSLError as exc:
@@ -260,8 +298,22 @@ def _get(target: _Target, address: str, *, timeout: float, max_bytes: int) -> Fe
         raise FetchTransient(f"{target.host} did not answer within {timeout:g} s") from exc
     except (HTTPError, OSError) as exc:
         raise FetchTransient(f"connection to {target.host} failed ({exc})") from exc
-    finally:
-        pool.close()
+
+
+def _request(
+    pool: urllib3.HTTPConnectionPool, target: _Target, headers: dict[str, str], timeout: float
+) -> urllib3.BaseHTTPResponse:
+    return pool.urlopen(
+        "GET",
+        target.path,
+        headers=headers,
+        redirect=False,
+        retries=False,
+        preload_content=False,
+        decode_content=False,
+        assert_same_host=False,
+        timeout=urllib3.Timeout(connect=timeout, read=timeout),
+    )
 
 
 def _read(

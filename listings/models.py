@@ -11,7 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from takedown.db import TimeStampedModel
-from takedown.states import FeedStatus, ImageStatus
+from takedown.states import (
+    DetectionStatus,
+    DismissReason,
+    FeedStatus,
+    ImageStatus,
+    RetroScanStatus,
+)
 
 
 class Platform(TimeStampedModel):
@@ -26,12 +32,33 @@ class Platform(TimeStampedModel):
     website = models.URLField(blank=True)
     # Default time to decide a case, per the platform's own policy (DSA Art. 16 "timely").
     default_sla_hours = models.PositiveIntegerField(default=24)
+    # Hours to decide a case by complaint reason, overriding the default:
+    # {"counterfeit": 12}. Keys are takedown.states.ComplaintReason values.
+    sla_hours_by_reason = models.JSONField(default=dict, blank=True)
+
+    class CounterNoticeRegime(models.TextChoices):
+        # E-Commerce Law Art. 43: measures end if no complaint or lawsuit is
+        # reported within 15 days of the declaration being forwarded.
+        CHINA = "cn", _("China: 15 days")
+        # DMCA 512(g)(2)(C): restore 10 to 14 business days after the counter-notice.
+        DMCA = "us", _("DMCA: 10 business days")
+        OWN = "own", _("The platform's own number of days")
+
+    counter_notice_regime = models.CharField(
+        max_length=4, choices=CounterNoticeRegime.choices, default=CounterNoticeRegime.CHINA
+    )
+    counter_notice_days = models.PositiveSmallIntegerField(
+        default=15, help_text=_("Days of the platform's own regime.")
+    )
 
     class Meta:
         ordering = ["organisation__name"]
 
     def __str__(self) -> str:
         return self.organisation.name
+
+    def sla_hours(self, reason: str) -> int:
+        return int(self.sla_hours_by_reason.get(reason, self.default_sla_hours))
 
     @property
     def name(self) -> str:
@@ -96,6 +123,9 @@ class Seller(TimeStampedModel):
     name = models.CharField(max_length=255, blank=True)
     contact_name = models.CharField(max_length=255, blank=True)
     contact_email = models.EmailField(blank=True)
+    # Repeat-infringer policy: set when the seller's active strikes reach the
+    # policy's threshold; the platform is told it should suspend the account.
+    suspension_recommended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["platform", "external_id"]
@@ -205,6 +235,11 @@ class Listing(TimeStampedModel):
     delisted_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the platform reported the listing gone.")
     )
+    # Set when the listing's content or images changed and it must be scanned
+    # again; cleared by the scan that read it after that moment. The sweep
+    # re-queues listings left due (a scan message lost, a worker killed).
+    scan_due_at = models.DateTimeField(null=True, blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
 
     objects = ListingQuerySet.as_manager()
 
@@ -213,6 +248,14 @@ class Listing(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["platform", "external_id"], name="listing_unique_per_platform"
+            ),
+        ]
+        indexes = [
+            # The sweep's "scans still due": a small partial index, most listings are not.
+            models.Index(
+                fields=["scan_due_at"],
+                condition=Q(scan_due_at__isnull=False),
+                name="listing_scan_due_idx",
             ),
         ]
 
@@ -250,6 +293,10 @@ class ImageBlob(TimeStampedModel):
     thumbnail = models.FileField(upload_to="thumbnails/%Y/%m/")
     # Perceptual hashes as hex strings, computed by listings.matching.images.
     hashes = models.JSONField(default=dict)
+    # The matching engine's view hashes (listings.matching.image_index.
+    # listing_view_hashes): {"engine", "views": [...], "phash": [hex], "dhash": [hex]}.
+    # Scans search with them and never decode the image again.
+    view_hashes = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.sha256[:12]
@@ -283,3 +330,115 @@ class ListingImage(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.listing.external_id} image {self.position}: {self.status}"
+
+
+class Detection(TimeStampedModel):
+    """What the scanner found: a listing that may infringe a right, with why.
+
+    One row per (listing, right, engine version): a re-scan updates it, never
+    duplicates it. ``signals`` holds each signal's score and evidence (text:
+    the span and the mark; image: the listing image, the registered image, the
+    variant and the distances); ``score`` combines them.
+    """
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="detections")
+    right = models.ForeignKey(
+        "rightsholders.Right", on_delete=models.CASCADE, related_name="detections"
+    )
+    engine_version = models.CharField(max_length=32)
+    score = models.FloatField()
+    text_score = models.FloatField(null=True, blank=True)
+    image_score = models.FloatField(null=True, blank=True)
+    signals = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=16, choices=DetectionStatus.choices, default=DetectionStatus.OPEN
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The listing's content hash when last matched: the evidence is of this version.
+    listing_content_hash = models.CharField(max_length=64, blank=True)
+    last_matched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "right", "engine_version"], name="detection_unique_per_engine"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["right", "status", "-score"], name="detection_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing.external_id} ~ {self.right.name} ({self.score:.2f})"
+
+    @property
+    def signal_names(self) -> list[str]:
+        return sorted({str(s.get("signal")) for s in self.signals})
+
+
+class DetectionDismissal(TimeStampedModel):
+    """A rights holder's "not a problem" for a listing and a right, remembered for good.
+
+    Later scans (of a changed listing, by a newer engine) find the dismissal
+    and keep their detection dismissed.
+    """
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey("rightsholders.Right", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=DismissReason.choices)
+    note = models.TextField(blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "right"], name="dismissal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} / {self.right_id}: {self.reason}"
+
+
+class RetroScan(TimeStampedModel):
+    """A scan of every stored listing for one right, run when the right comes into force.
+
+    Listings are read in id order in chunks; ``cursor`` (the last id done) is the
+    resume point, advanced in the transaction that stores the chunk's detections.
+    """
+
+    right = models.ForeignKey(
+        "rightsholders.Right", on_delete=models.CASCADE, related_name="retro_scans"
+    )
+    status = models.CharField(
+        max_length=16, choices=RetroScanStatus.choices, default=RetroScanStatus.QUEUED
+    )
+    # Listings to scan (counted when the scan started) and done so far.
+    total = models.PositiveBigIntegerField(default=0)
+    done = models.PositiveBigIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0)
+    # The highest listing id when the scan started: later listings are scanned
+    # as they arrive, with the right already in the index.
+    until_id = models.BigIntegerField(default=0)
+    detections = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"retro-scan of {self.right_id}: {self.status} {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == RetroScanStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

@@ -201,21 +201,27 @@ def _duration(feed: FeedBatch) -> float | None:
 @login_required
 @require_GET
 def console_feed_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A feed: status, sizes, counts, timing and its refused lines.
+    """A feed: status, sizes, counts, timing, image and scan progress, refused lines.
 
-    Polled with htmx while the feed is ingested; a poll gets only the page's body.
+    Polled with htmx until its listings are ingested, fetched and scanned; a
+    poll gets only the page's body.
     """
     _require_console(request)
     feed = selectors.feed_get(request.user, pk)
     page = Paginator(selectors.feed_errors(feed), FEED_ERRORS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    progress = selectors.feed_progress(feed)
     context = {
         "feed": feed,
         "page_obj": page,
         "line_errors": page.object_list,
         "duration": _duration(feed),
         "in_progress": FEED_IN_PROGRESS,
+        "progress": progress,
+        # Polled until ingested, every image fetched and every listing scanned.
+        "polling": feed.status in FEED_IN_PROGRESS
+        or bool(progress["images_pending"] or progress["scans_due"]),
     }
     template = (
         "listings/_feed_detail_body.html" if _is_htmx(request) else "listings/feed_detail.html"

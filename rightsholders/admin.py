@@ -1,6 +1,9 @@
 """Operators' admin for the registry. Status changes go through the services, as actions."""
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -21,10 +24,53 @@ from .models import (
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "country", "is_active", "created_at"]
+    list_display = [
+        "name",
+        "kind",
+        "country",
+        "is_active",
+        "trusted_flagger_since",
+        "trusted_flagger_accuracy",
+        "filing_suspended_until",
+        "created_at",
+    ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    # Written by the remedies services (designation, misuse policy), shown here.
+    readonly_fields = [
+        "trusted_flagger_since",
+        "trusted_flagger_accuracy",
+        "filing_suspended_until",
+        "filing_suspension_reason",
+        "misuse_warned_at",
+    ]
+    actions = ["designate_trusted_flaggers", "end_trusted_flagger_designation"]
+
+    def _designate(self, request: HttpRequest, queryset: QuerySet[Organisation], trusted: bool):
+        from takedown.services.remedies import trusted_flagger_designate
+
+        done = 0
+        for organisation in queryset:
+            try:
+                trusted_flagger_designate(
+                    actor=request.user, organisation=organisation, trusted=trusted
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{organisation}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"{done} organisation(s) updated.", messages.SUCCESS)
+
+    @admin.action(description="Designate as trusted flaggers (DSA Art. 22)")
+    def designate_trusted_flaggers(self, request: HttpRequest, queryset: QuerySet[Organisation]):
+        self._designate(request, queryset, True)
+
+    @admin.action(description="End the trusted flagger designation")
+    def end_trusted_flagger_designation(
+        self, request: HttpRequest, queryset: QuerySet[Organisation]
+    ):
+        self._designate(request, queryset, False)
 
 
 @admin.register(Membership)
@@ -96,6 +142,13 @@ class RightAdmin(admin.ModelAdmin):
     ]
     inlines = [RightImageInline, ProofDocumentInline, RightEventInline]
     actions = ["verify_selected", "reinstate_selected"]
+
+    def save_model(self, request: HttpRequest, obj: Right, form: Any, change: bool) -> None:
+        # An edit here (the mark, its classes, "ordinary word") changes what the
+        # scanners match: their workers rebuild their index on the next chunk.
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            services.rights_revision_bump()
 
     @admin.action(description="Verify selected rights (submitted only)")
     def verify_selected(self, request: HttpRequest, queryset: QuerySet[Right]) -> None:

@@ -4,6 +4,7 @@ import datetime
 from typing import Any, Self
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,6 +28,15 @@ class Organisation(TimeStampedModel):
     country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166 alpha-2"))
     contact_email = models.EmailField(blank=True)
     is_active = models.BooleanField(default=True)
+    # DSA Art. 22: a notifier designated as trusted flagger; its notices are decided first.
+    trusted_flagger_since = models.DateTimeField(null=True, blank=True)
+    # Share of its decided notices of the last year that were upheld, recomputed daily.
+    trusted_flagger_accuracy = models.FloatField(null=True, blank=True)
+    # DSA Art. 23: a notifier that often files manifestly unfounded notices is
+    # suspended from filing for a while, told why.
+    filing_suspended_until = models.DateTimeField(null=True, blank=True)
+    filing_suspension_reason = models.TextField(blank=True)
+    misuse_warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -208,7 +218,26 @@ class Right(TimeStampedModel):
     )
     # The moderator's reason for the current status (rejection, suspension).
     status_reason = models.TextField(blank=True)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    # Any status change of any right may change the set the scanners match
+    # against: the latest one is the matching index's version (indexed).
+    status_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A mark that is also an everyday word ("Apple", "Shell") is a detection
+    # only with supporting context: the listing's category in one of the
+    # right's classes, or a counterfeit cue. Suggested when the mark is
+    # submitted (listings.matching.common_words.is_ordinary_word); a moderator
+    # may change it.
+    ordinary_word = models.BooleanField(
+        default=False,
+        help_text=_("The mark is also an everyday word: match it only with supporting context."),
+    )
+    # Detections scoring under this are kept but not shown or counted.
+    detection_min_score = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("Hide detections scoring under this (0: everything the scanner finds)."),
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -276,6 +305,12 @@ class RightImage(TimeStampedModel):
     sha256 = models.CharField(max_length=64, db_index=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # The matching engine's hashes of every variant of the picture
+    # (listings.matching.image_index.registered_hashes), computed once: variant
+    # codes then uint64 hashes. An index is built from them without decoding;
+    # recomputed when ``match_engine`` is not the running engine's version.
+    match_hashes = models.BinaryField(null=True, blank=True, editable=False)
+    match_engine = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["right", "id"]
@@ -368,3 +403,17 @@ class AuthorisedSeller(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.seller_name or self.seller_external_id} on {self.platform}"
+
+
+class RightsRevision(models.Model):
+    """One row: a number bumped in the transaction of every change of a right's status.
+
+    The scanners' workers compare it with the revision their index was built
+    for and rebuild only when it moved. The row lock serialises the bumps, so a
+    worker that read a revision sees every change committed before it.
+    """
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"rights revision {self.number}"

@@ -1,7 +1,8 @@
 """Reads of the rights registry, always through the acting user's access."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from takedown.access import (
     NOTHING,
@@ -22,7 +23,29 @@ from .models import (
     Right,
     RightEvent,
     RightImage,
+    RightsRevision,
 )
+
+
+def rights_revision() -> str:
+    """The version of the set of rights in force, compared by the scanners' workers.
+
+    The bump counter (moved in the transaction of every status change) makes
+    it exact for changes made through the services; today's date covers
+    validity dates that bring rights into and out of force without any write;
+    and a fingerprint of the verified rights (count, highest id, latest status
+    change) covers what bypasses the services: a database restored from a
+    backup, whose counter went back, or rows written directly.
+    """
+    number = RightsRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+    fingerprint = Right.objects.filter(status=RightStatus.VERIFIED).aggregate(
+        n=Count("pk"), top=Max("pk"), changed=Max("status_changed_at")
+    )
+    changed = fingerprint["changed"].isoformat() if fingerprint["changed"] else "-"
+    return (
+        f"{number}:{timezone.localdate():%Y-%m-%d}:"
+        f"{fingerprint['n']}:{fingerprint['top'] or 0}:{changed}"
+    )
 
 
 def rights_for(user) -> QuerySet[Right]:

@@ -15,9 +15,14 @@ from functools import partial
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from listings.matching import ENGINE_VERSION
+from listings.matching.common_words import is_ordinary_word
+from listings.matching.image_index import registered_hashes
+from listings.matching.stored import encode_registered
 from takedown.access import (
     access_for,
     can_administer,
@@ -31,10 +36,9 @@ from takedown.errors import DomainError, NotPermitted
 from takedown.geo import is_currency, parse_territories
 from takedown.states import RightAction, RightStatus, right_target
 from takedown.uploads import (
-    CheckedFile,
     Kind,
     StoredFiles,
-    check_upload,
+    check_uploads,
     files_removed_on_error,
 )
 
@@ -47,7 +51,9 @@ from .models import (
     Right,
     RightEvent,
     RightImage,
+    RightsRevision,
 )
+from .signals import right_came_into_force
 
 LOCARNO_RE = re.compile(r"^(\d{2})-(\d{2})$")
 # Nice classification: 34 classes of goods and 11 of services.
@@ -213,28 +219,6 @@ def _clean_right_data(data: RightData) -> dict[str, object]:
     }
 
 
-def _check_files(
-    uploads: Sequence[UploadedFile], *, allow: frozenset[Kind], field_name: str
-) -> list[tuple[UploadedFile, CheckedFile]]:
-    checked: list[tuple[UploadedFile, CheckedFile]] = []
-    seen: dict[str, str] = {}
-    for upload in uploads:
-        result = check_upload(
-            upload,
-            name=upload.name or "",
-            declared_type=getattr(upload, "content_type", None),
-            allow=allow,
-            field_name=field_name,
-        )
-        if result.sha256 in seen:
-            raise DomainError(
-                f"{upload.name} is the same file as {seen[result.sha256]}.", field=field_name
-            )
-        seen[result.sha256] = upload.name or ""
-        checked.append((upload, result))
-    return checked
-
-
 def _store_images(right: Right, checked, role: str, stored: StoredFiles) -> None:
     existing = set(right.images.values_list("sha256", flat=True)) if right.pk else set()
     for upload, info in checked:
@@ -251,6 +235,11 @@ def _store_images(right: Right, checked, role: str, stored: StoredFiles) -> None
         )
         image.file.save(upload.name or f"image.{info.format.name.lower()}", upload, save=False)
         stored.track(image.file)
+        # The scanners' hashes of every variant, computed once here so that
+        # building a worker's index decodes no image.
+        upload.seek(0)
+        image.match_hashes = encode_registered(*registered_hashes(upload.read()))
+        image.match_engine = ENGINE_VERSION
         image.save()
 
 
@@ -315,6 +304,7 @@ def right_submit(
     if rights_holder.kind != Organisation.Kind.RIGHTS_HOLDER:
         raise DomainError("Rights belong to a rights holder.", field="rights_holder")
     fields = _clean_right_data(data)
+    fields["ordinary_word"] = is_ordinary_word(str(fields.get("mark_text") or ""))
     if data.valid_until < timezone.localdate():
         raise DomainError(
             f"The registration ended on {data.valid_until:%Y-%m-%d}; only rights in force can be registered.",
@@ -333,8 +323,8 @@ def right_submit(
             "Upload proof of the right (registration certificate or register extract).",
             field="proof_documents",
         )
-    checked_images = _check_files(images, allow=IMAGE, field_name="images")
-    checked_proof = _check_files(proof_documents, allow=PDF_OR_IMAGE, field_name="proof_documents")
+    checked_images = check_uploads(images, allow=IMAGE, field_name="images")
+    checked_proof = check_uploads(proof_documents, allow=PDF_OR_IMAGE, field_name="proof_documents")
     _refuse_duplicate_registration(fields, rights_holder_id=rights_holder.pk)
 
     with files_removed_on_error() as stored, transaction.atomic():
@@ -380,8 +370,8 @@ def right_update(
     role = _required_image_role(right.kind)
     if add_images and not role:
         raise DomainError("A word mark has no images.", field="images")
-    checked_images = _check_files(add_images, allow=IMAGE, field_name="images")
-    checked_proof = _check_files(
+    checked_images = check_uploads(add_images, allow=IMAGE, field_name="images")
+    checked_proof = check_uploads(
         add_proof_documents, allow=PDF_OR_IMAGE, field_name="proof_documents"
     )
     _refuse_duplicate_registration(
@@ -403,10 +393,14 @@ def right_update(
             return locked
         for name, value in fields.items():
             setattr(locked, name, value)
+        update_fields = list(fields)
+        if "mark_text" in changes:
+            locked.ordinary_word = is_ordinary_word(locked.mark_text)
+            update_fields.append("ordinary_word")
         if role:
             _store_images(locked, checked_images, role, stored)
         _store_proof(locked, checked_proof, actor, stored)
-        _record_edit(locked, actor=actor, changes=changes, update_fields=list(fields))
+        _record_edit(locked, actor=actor, changes=changes, update_fields=update_fields)
     return locked
 
 
@@ -432,6 +426,8 @@ def _record_edit(right: Right, *, actor, changes: dict, update_fields: list[str]
         to_status=to_status,
         changes=changes,
     )
+    if from_status == RightStatus.VERIFIED:
+        rights_revision_bump()
 
 
 def right_image_remove(*, actor, right: Right, image: RightImage) -> Right:
@@ -455,6 +451,12 @@ def right_image_remove(*, actor, right: Right, image: RightImage) -> Right:
         _record_edit(locked, actor=actor, changes={"images": [name, None]}, update_fields=[])
         transaction.on_commit(lambda: storage.delete(path))
     return locked
+
+
+def rights_revision_bump() -> None:
+    """Bump the rights revision in the caller's transaction (the scanners rebuild their index)."""
+    if not RightsRevision.objects.filter(pk=1).update(number=F("number") + 1):
+        RightsRevision.objects.get_or_create(pk=1, defaults={"number": 1})
 
 
 def _right_transition(*, actor, right: Right, action: str, reason: str = "") -> Right:
@@ -490,6 +492,9 @@ def _right_transition(*, actor, right: Right, action: str, reason: str = "") -> 
             to_status=to_status,
             reason=reason,
         )
+        rights_revision_bump()
+        if locked.is_in_force():
+            right_came_into_force.send(sender=Right, right=locked)
         transaction.on_commit(partial(_notify, event.pk))
     return locked
 
@@ -633,6 +638,7 @@ def rights_expire_due(*, today: datetime.date | None = None) -> int:
                 to_status=RightStatus.EXPIRED,
                 reason=locked.status_reason,
             )
+            rights_revision_bump()
             transaction.on_commit(partial(_notify, event.pk))
             expired += 1
     return expired
@@ -677,7 +683,7 @@ def agent_authorisation_grant(
             raise DomainError(f"{foreign[0]} is not a right of {rights_holder}.", field="rights")
     if not (may_manage_rights or may_file_complaints):
         raise DomainError("An authorisation must allow something.", field="may_file_complaints")
-    [(upload, info)] = _check_files([letter], allow=PDF_OR_IMAGE, field_name="letter")
+    [(upload, info)] = check_uploads([letter], allow=PDF_OR_IMAGE, field_name="letter")
 
     with files_removed_on_error() as stored, transaction.atomic():
         auth = AgentAuthorisation(
@@ -778,3 +784,32 @@ def right_data_of(right: Right) -> RightData:
     """Return what ``right`` says now, as RightData (the starting point of an edit)."""
     values = {k: getattr(right, k) for k in RightData.__dataclass_fields__}
     return RightData(**values)
+
+
+# Scanning preferences ------------------------------------------------------
+
+
+def right_set_detection_min_score(
+    *, actor, right: Right, min_score: Decimal | str | float
+) -> Right:
+    """Tune a right's sensitivity: detections scoring under ``min_score`` are hidden.
+
+    A preference of the rights holder, not part of the registration: it does
+    not send the right back for verification, and nothing is rescanned (every
+    detection is kept; the inbox filters).
+    """
+    if not can_edit_right(
+        access_for(actor), rights_holder_id=right.rights_holder_id, right_id=right.pk
+    ):
+        raise NotPermitted("You may not change this right's settings.")
+    try:
+        value = Decimal(str(min_score)).quantize(Decimal("0.01"))
+    except ArithmeticError as exc:
+        raise DomainError(
+            "The minimum score is a number from 0 to 1.", field="detection_min_score"
+        ) from exc
+    if not Decimal(0) <= value <= Decimal(1):
+        raise DomainError("The minimum score is a number from 0 to 1.", field="detection_min_score")
+    Right.objects.filter(pk=right.pk).update(detection_min_score=value, updated_at=timezone.now())
+    right.detection_min_score = value
+    return right

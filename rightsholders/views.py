@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from listings.selectors import platforms_directory
+from listings.selectors import detection_counts_for_right, platforms_directory, retro_scan_latest
 from takedown.access import (
     access_for,
     can_edit_right,
@@ -128,8 +128,70 @@ def right_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": can_edit_right(
                 access, rights_holder_id=right.rights_holder_id, right_id=right.pk
             ),
+            **_scanning_context(request, right),
         },
     )
+
+
+SENSITIVITY_PRESETS = [
+    ("0.00", _("Everything the scanners find")),
+    ("0.70", _("Likely matches (score 70% and up)")),
+    ("0.90", _("Near-certain matches only (90% and up)")),
+]
+
+
+def _scanning_context(request: HttpRequest, right: Right) -> dict[str, object]:
+    retro = retro_scan_latest(right)
+    presets = [value for value, _label in SENSITIVITY_PRESETS]
+    current = f"{right.detection_min_score:.2f}"
+    return {
+        "retro_scan": retro,
+        "inbox_url": f"{reverse('detections:inbox')}?right={right.pk}",
+        "retro_polling": retro is not None and retro.status in ("queued", "running"),
+        "detections_open": detection_counts_for_right(request.user, right),
+        "sensitivity_presets": SENSITIVITY_PRESETS
+        + ([] if current in presets else [(current, _("Custom: %(s)s") % {"s": current})]),
+        "sensitivity_current": current,
+    }
+
+
+@login_required
+def right_scanning(request: HttpRequest, pk: int) -> HttpResponse:
+    """The right's scanning panel alone: polled while its retro-scan runs."""
+    right = selectors.right_get(request.user, pk)
+    return render(
+        request,
+        "rightsholders/_right_scanning.html",
+        {
+            "right": right,
+            "can_edit": can_edit_right(
+                access_for(request.user), rights_holder_id=right.rights_holder_id, right_id=right.pk
+            ),
+            **_scanning_context(request, right),
+        },
+    )
+
+
+@login_required
+@require_POST
+def right_sensitivity(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the minimum score of the right's detections shown in the inbox."""
+    right = selectors.right_get(request.user, pk)
+    try:
+        services.right_set_detection_min_score(
+            actor=request.user, right=right, min_score=request.POST.get("detection_min_score", "")
+        )
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Detections of %(name)s scoring under %(score)s%% are now hidden.")
+            % {"name": right.name, "score": round(right.detection_min_score * 100)},
+        )
+    return redirect("rightsholders:right-detail", pk=right.pk)
 
 
 @login_required

@@ -41,12 +41,22 @@ class FeedSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FeedProgressSerializer(serializers.Serializer):
+    """Of the listings the feed wrote: images still to fetch, scans due and done."""
+
+    listings = serializers.IntegerField()
+    images_pending = serializers.IntegerField()
+    scans_due = serializers.IntegerField()
+    scanned = serializers.IntegerField()
+
+
 class FeedStatusSerializer(FeedSerializer):
     errors_count = serializers.IntegerField(read_only=True)
     errors_next = serializers.CharField(read_only=True, allow_null=True)
+    progress = FeedProgressSerializer(read_only=True)
 
     class Meta(FeedSerializer.Meta):
-        fields = [*FeedSerializer.Meta.fields, "errors_count", "errors_next"]
+        fields = [*FeedSerializer.Meta.fields, "errors_count", "errors_next", "progress"]
         read_only_fields = fields
 
     def get_fields(self) -> dict[str, serializers.Field]:

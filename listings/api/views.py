@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import FeedBatch, Listing
-from ..selectors import feeds_for, listings_for
+from ..selectors import feed_progress, feeds_for, listings_for
 from ..services import feeds
 from .auth import IsPlatform, PlatformPrincipal, PlatformRateThrottle, PlatformTokenAuthentication
 from .serializers import (
@@ -156,6 +156,7 @@ class FeedDetail(PlatformAPIView):
         page = paginator.get_page(request.query_params.get("errors_page"))
         batch.errors_page = page.object_list  # type: ignore[attr-defined]
         batch.errors_count = paginator.count  # type: ignore[attr-defined]
+        batch.progress = feed_progress(batch)  # type: ignore[attr-defined]
         batch.errors_next = (  # type: ignore[attr-defined]
             request.build_absolute_uri(f"?errors_page={page.next_page_number()}")
             if page.has_next()

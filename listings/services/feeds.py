@@ -40,6 +40,7 @@ from ..models import (
     PlatformToken,
     Seller,
 )
+from .scanning import listings_scan_queue
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ CONTENT_FIELDS = [
     "content_hash",
     "last_feed",
     "delisted_at",
+    "scan_due_at",
     "updated_at",
 ]
 # Image ids per fetch task: small enough that a retry redoes little.
@@ -261,12 +263,13 @@ class _ClaimLost(Exception):
 
 def _apply_chunk(batch: FeedBatch, chunk: _Chunk, *, worker: str, last: bool = False) -> FeedBatch:
     """Apply one chunk and advance the resume point, all in one transaction."""
-    new_image_ids: list[int] = []
     with transaction.atomic():
         locked = FeedBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.claimed_by != worker or locked.status != FeedStatus.PROCESSING:
             raise _ClaimLost
-        created, updated, unchanged, new_image_ids = _upsert_listings(locked, chunk.records)
+        created, updated, unchanged, new_image_ids, scan_ids = _upsert_listings(
+            locked, chunk.records
+        )
         FeedLineError.objects.bulk_create(
             FeedLineError(batch=locked, line=e.line, field=e.field[:100], message=e.message[:500])
             for e in chunk.errors
@@ -300,6 +303,9 @@ def _apply_chunk(batch: FeedBatch, chunk: _Chunk, *, worker: str, last: bool = F
             transaction.on_commit(
                 partial(_queue_images, new_image_ids[start : start + IMAGE_TASK_SIZE])
             )
+        # Listings waiting for new images are scanned when their images settle.
+        if scan_ids:
+            transaction.on_commit(partial(listings_scan_queue, scan_ids))
     return locked
 
 
@@ -344,14 +350,17 @@ def _finish(batch: FeedBatch, *, worker: str, status: str, reason: str = "") -> 
 
 def _upsert_listings(
     batch: FeedBatch, records: list[tuple[int, feed_format.ListingLine]]
-) -> tuple[int, int, int, list[int]]:
-    """Create, update or leave each listing of the chunk; return counts and new image ids.
+) -> tuple[int, int, int, list[int], list[int]]:
+    """Create, update or leave each listing of the chunk.
+
+    Return the counts, the new image ids to fetch and the ids of changed
+    listings to scan now (those with no new image to wait for).
 
     Duplicates within the chunk resolve to the last line; across chunks the
     later chunk is applied later, so the last line of the feed wins.
     """
     if not records:
-        return 0, 0, 0, []
+        return 0, 0, 0, [], []
     latest: dict[str, feed_format.ListingLine] = {}
     for _line, listing in records:
         latest[listing.external_id] = listing
@@ -393,10 +402,19 @@ def _upsert_listings(
         if current.pk is None or current.image_urls != line.images:
             image_changes.append(current)
         _set_content(current, line, content, digest, sellers, batch, now)
-    _insert_listings(to_create, need_ids=any(listing.image_urls for listing in to_create))
+    _insert_listings(to_create, need_ids=True)
     _update_listings(to_update)
     ListingSnapshot.objects.bulk_create(snapshots)
-    return len(to_create), len(to_update), unchanged, _sync_images(image_changes)
+    new_images = _sync_images(image_changes)
+    waiting = {image.listing_id for image in new_images}
+    scan_ids = [listing.pk for listing in (*to_create, *to_update) if listing.pk not in waiting]
+    return (
+        len(to_create),
+        len(to_update),
+        unchanged,
+        [image.pk for image in new_images if image.pk is not None],
+        scan_ids,
+    )
 
 
 # Columns a new listing is inserted with (everything but the generated id).
@@ -538,6 +556,7 @@ def _set_content(
     listing.last_feed = batch
     # A listing the platform sends again is live again.
     listing.delisted_at = None
+    listing.scan_due_at = now
     listing.updated_at = now
 
 
@@ -574,8 +593,8 @@ def _upsert_sellers(platform: Platform, lines: Any) -> dict[str, int]:
     return {ext: pk for ext, (pk, _name) in found.items()}
 
 
-def _sync_images(listings: list[Listing]) -> list[int]:
-    """Make each listing's image rows match its URLs; return the ids of rows to fetch."""
+def _sync_images(listings: list[Listing]) -> list[ListingImage]:
+    """Make each listing's image rows match its URLs; return the new rows to fetch."""
     if not listings:
         return []
     by_listing = {listing.pk: listing for listing in listings}
@@ -600,8 +619,7 @@ def _sync_images(listings: list[Listing]) -> list[int]:
         )
     ListingImage.objects.filter(pk__in=stale).delete()
     ListingImage.objects.bulk_update(moved, ["position"])
-    created = ListingImage.objects.bulk_create(new)
-    return [image.pk for image in created if image.pk is not None]
+    return ListingImage.objects.bulk_create(new)
 
 
 # Reconciling -----------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Celery tasks of the listings app, one module per topic (autodiscovered through here)."""
 
-from . import feeds, images
+from . import feeds, images, scanning
 
-__all__ = ["feeds", "images"]
+__all__ = ["feeds", "images", "scanning"]

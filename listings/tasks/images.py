@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from ..fetch import FetchTransient
-from ..services import images
+from ..services import images, scanning
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +33,15 @@ def fetch_listing_images(self, image_ids: list[int]) -> dict[str, int]:
     Every image is tried before a transient failure retries the task; a retry
     runs all ids again, and the ones no longer pending return at once.
     """
-    counts = {"fetched": 0, "failed": 0, "retry": 0, "missing": 0}
-    transient: list[tuple[int, FetchTransient]] = []
-    for image_id in image_ids:
-        try:
-            image = images.listing_image_fetch(image_id=image_id)
-        except FetchTransient as exc:
-            transient.append((image_id, exc))
-            continue
-        outcome = str(image.status) if image is not None else "missing"
-        counts[outcome] = counts.get(outcome, 0) + 1
+    done = images.listing_images_fetch(image_ids=image_ids)
+    counts = {"fetched": 0, "failed": 0, "retry": 0, "missing": len(done.missing)}
+    retrying = {image_id for image_id, _exc in done.transient}
+    listing_ids: set[int] = set()
+    for image in done.images.values():
+        listing_ids.add(image.listing_id)
+        if image.pk not in retrying:
+            counts[str(image.status)] = counts.get(str(image.status), 0) + 1
+    transient = done.transient
     if transient and self.request.retries >= MAX_RETRIES:
         for failed_id, error in transient:
             images.listing_image_fail(
@@ -51,7 +50,14 @@ def fetch_listing_images(self, image_ids: list[int]) -> dict[str, int]:
         counts["failed"] += len(transient)
         transient = []
     counts["retry"] = len(transient)
-    logger.info("listing images %s: %s", image_ids, counts)
+    logger.info(
+        "listing images %s..%s (%s): %s",
+        min(image_ids, default=None),
+        max(image_ids, default=None),
+        len(image_ids),
+        counts,
+    )
+    _scan_settled(listing_ids)
     if transient:
         raise transient[0][1]
     return counts
@@ -63,3 +69,21 @@ def fetch_listing_images(self, image_ids: list[int]) -> dict[str, int]:
 def resume_pending_images() -> int:
     """Re-queue images left pending (scheduled every five minutes)."""
     return images.listing_images_resume_pending()
+
+
+def _scan_settled(listing_ids: set[int]) -> None:
+    """Scan, here and now, the listings whose last image just settled (fetched or failed).
+
+    Their scan is marked due first, so if the scan fails (or this worker dies)
+    the sweep scans them; a failed scan never fails the image task.
+    """
+    settled = scanning.listings_with_images_settled(listing_ids)
+    if not settled:
+        return
+    scanning.listings_mark_due(settled)
+    try:
+        scanning.listings_scan(listing_ids=settled)
+    except Exception:
+        logger.warning(
+            "scan of %s listings failed; the sweep will retry", len(settled), exc_info=True
+        )

@@ -270,3 +270,28 @@ def test_console_queries_do_not_grow_with_tokens_and_feeds(
     assert response.status_code == 200
     # and only the ten newest feeds of each platform are shown
     assert sum(len(s.platform.recent_feeds) for s in response.context["sections"]) == 20
+
+
+def test_a_finished_feed_is_polled_until_its_listings_are_scanned(client, world):
+    from django.utils import timezone
+
+    from tests.listings.factories import ListingFactory
+
+    # given a finished feed whose three listings wait for a scan
+    feed = FeedBatchFactory(platform=world.platform_a.platform)
+    listings = ListingFactory.create_batch(
+        3, platform=world.platform_a.platform, last_feed=feed, scan_due_at=timezone.now()
+    )
+    client.force_login(world.platform_a.member)
+    url = reverse("listings:console-feed-detail", args=[feed.pk])
+    waiting = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "0 of 3 listings scanned" in waiting and 'hx-trigger="every 2s"' in waiting
+    # when two are scanned, then the page says so; when all are, it stops polling
+    for listing in listings[:2]:
+        listing.scan_due_at = None
+        listing.save(update_fields=["scan_due_at"])
+    assert "2 of 3 listings scanned" in client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    listings[2].scan_due_at = None
+    listings[2].save(update_fields=["scan_due_at"])
+    done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "3 of 3 listings scanned" in done and "every 2s" not in done

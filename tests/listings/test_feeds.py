@@ -560,3 +560,18 @@ def test_the_schema_documents_the_401_and_404_the_platform_api_answers(world, cl
         ("/api/v1/listings/{external_id}", "delete"),
     ]:
         assert {"401", "404", "429"} <= set(paths[path][method]["responses"]), (path, method)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("page=1&page=2", "once, not 2 times"), ("page=", "is empty"), ("page=x", "Invalid page")],
+)
+def test_a_page_number_that_cannot_be_read_is_refused(client, token_a, query, message):
+    response = client.get(f"/api/v1/feeds?{query}", HTTP_AUTHORIZATION=f"Bearer {token_a}")
+    assert response.status_code == 404
+    assert message in response.json()["detail"]
+
+
+def test_a_valid_page_number_is_served(client, token_a):
+    response = client.get("/api/v1/feeds?page=1", HTTP_AUTHORIZATION=f"Bearer {token_a}")
+    assert response.status_code == 200

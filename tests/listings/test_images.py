@@ -259,3 +259,39 @@ def test_two_workers_storing_the_same_bytes_end_with_one_blob(
     assert ImageBlob.objects.count() == 1
     thumbnails = list((settings.MEDIA_ROOT / "thumbnails").rglob("*"))
     assert [p.name for p in thumbnails if p.is_file()] == [first.blob.thumbnail.name.split("/")[-1]]
+
+
+def test_one_url_twice_in_a_batch_is_downloaded_once(
+    image_server, connections, allow_loopback_server
+):
+    # given two listings' pending images at the same URL, queued in one task
+    url = image_server.serve("/twice.png", png_bytes(seed=3))
+    first, second = ListingImageFactory(url=url), ListingImageFactory(url=url)
+    # when the task runs
+    result = fetch_listing_images.delay([first.pk, second.pk]).get()
+    # then the server was asked once and both point at one blob
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert result == {"fetched": 2, "failed": 0, "retry": 0, "missing": 0}
+    assert len(image_server.requests) == 1
+    assert first.blob_id == second.blob_id is not None
+    assert (first.attempts, second.attempts) == (1, 0)
+
+
+def test_a_batch_of_images_costs_a_few_queries_not_a_few_per_image(
+    image_server, connections, allow_loopback_server, django_assert_max_num_queries
+):
+    # given twenty pending images with distinct bytes, one failing with a 404
+    images = [
+        ListingImageFactory(url=image_server.serve(f"/{n}.png", png_bytes(seed=100 + n)))
+        for n in range(19)
+    ]
+    images.append(ListingImageFactory(url=image_server.serve("/gone.png", b"x", status=404)))
+    # when they are fetched as one batch
+    # then the rows are read, blobs stored and rows settled in a fixed number of
+    # queries; only the per-image blob lookup by SHA-256 grows with the batch
+    with django_assert_max_num_queries(19 + 8):
+        done = image_services.listing_images_fetch(image_ids=[image.pk for image in images])
+    statuses = [done.images[image.pk].status for image in images]
+    assert statuses == [ImageStatus.FETCHED] * 19 + [ImageStatus.FAILED]
+    assert ImageBlob.objects.count() == 19

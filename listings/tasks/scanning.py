@@ -1,0 +1,62 @@
+"""Scanning tasks: chunks of listings, the sweep of scans left due, retro-scans."""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from ..services import scanning
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="listings.scan_listings",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def scan_listings(listing_ids: list[int]) -> dict[str, int]:
+    """Scan a chunk of listings against every right in force (idempotent)."""
+    outcome = scanning.listings_scan(listing_ids=listing_ids)
+    return vars(outcome)
+
+
+@shared_task(name="listings.resume_due_scans", acks_late=True, soft_time_limit=120, time_limit=150)
+def resume_due_scans() -> int:
+    """Queue scans of listings left due: a lost message, a killed worker (every minute)."""
+    return scanning.listings_scan_due_resume()
+
+
+@shared_task(
+    bind=True,
+    name="listings.retro_scan",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 60,
+)
+def retro_scan(self, retro_scan_id: int) -> str:
+    """Scan every stored listing for one right, from the retro-scan's resume point."""
+    worker = f"{self.request.hostname or 'in-process'}:{self.request.id or '-'}"
+    retro = scanning.retro_scan_run(retro_scan_id=retro_scan_id, worker=worker)
+    if retro is None:
+        return "skipped"
+    logger.info(
+        "retro-scan %s %s: %s listings, %s detections",
+        retro.pk,
+        retro.status,
+        retro.done,
+        retro.detections,
+    )
+    return str(retro.status)
+
+
+@shared_task(name="listings.resume_retro_scans", acks_late=True, soft_time_limit=60, time_limit=90)
+def resume_retro_scans() -> int:
+    return len(scanning.retro_scans_resume())
