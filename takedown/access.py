@@ -21,6 +21,7 @@ class Representation:
     right_ids: frozenset[int]
     may_manage_rights: bool
     may_file_complaints: bool
+    agent_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def _compute(user) -> Access:
                 right_ids=frozenset(r.pk for r in a.rights.all()),
                 may_manage_rights=a.may_manage_rights,
                 may_file_complaints=a.may_file_complaints,
+                agent_id=a.agent_id,
             )
             for a in auths
         )
@@ -232,3 +234,33 @@ def can_manage_platform_tokens(access: Access, organisation_id: int) -> bool:
 def can_moderate_rights(access: Access) -> bool:
     """Verifies, rejects and suspends rights: operator moderators only."""
     return access.is_operator_moderator
+
+
+def can_act_on_detections(access: Access, *, rights_holder_id: int, right_id: int) -> bool:
+    """Dismisses, reopens and hands over detections of a right: the rights holder's members
+    and agents whose authorisation covers the right (to manage rights or file complaints)."""
+    if rights_holder_id in access.rights_holder_roles:
+        return True
+    return any(
+        rep.rights_holder_id == rights_holder_id
+        and (rep.may_file_complaints or rep.may_manage_rights)
+        and (rep.all_rights or right_id in rep.right_ids)
+        for rep in access.representations
+    )
+
+
+def can_file_complaints_for(access: Access, *, rights_holder_id: int, right_id: int) -> bool:
+    """Files complaints relying on a right: the rights holder's members, agents authorised to."""
+    if rights_holder_id in access.rights_holder_roles:
+        return True
+    return any(
+        rep.rights_holder_id == rights_holder_id
+        and rep.may_file_complaints
+        and (rep.all_rights or right_id in rep.right_ids)
+        for rep in access.representations
+    )
+
+
+def can_moderate_platform(access: Access, platform_id: int) -> bool:
+    """Decides cases about a platform's listings: its moderators and the operator's."""
+    return access.is_operator_moderator or platform_id in access.platform_moderator_ids

@@ -1,9 +1,39 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from rightsholders.models import Membership
 
-from .models import User
+from .access import access_for
+from .errors import DomainError
+from .models import (
+    Appeal,
+    Case,
+    CaseEvent,
+    Complaint,
+    ComplaintEvidence,
+    CounterNotice,
+    OutboxMessage,
+    PlatformDecision,
+    StatementOfReasons,
+    Strike,
+    User,
+    WebhookEndpoint,
+)
+from .services.cases import Decision, cases_decide_bulk
+from .services.remedies import appeal_decide
+from .services.webhooks import (
+    webhook_endpoint_create,
+    webhook_endpoint_disable,
+    webhook_endpoint_rotate_secret,
+)
+from .states import CaseAction
 
 
 class MembershipInline(admin.TabularInline):
@@ -16,3 +46,332 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Preferences", {"fields": ("time_zone",)}))
+
+
+# Complaints and cases --------------------------------------------------------
+# Read-only records: every change goes through takedown.services (decisions as
+# actions below, with the explanation they need asked on an intermediate page).
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ComplaintEvidenceInline(ReadOnlyMixin, admin.TabularInline):
+    model = ComplaintEvidence
+    extra = 0
+    fields = readonly_fields = ("original_name", "content_type", "size", "sha256", "file")
+
+
+class CaseInline(ReadOnlyMixin, admin.TabularInline):
+    model = Case
+    extra = 0
+    fields = readonly_fields = ("listing", "status", "deadline_at", "decided_by", "decided_at")
+    show_change_link = True
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "rights_holder",
+        "agent",
+        "reason",
+        "trusted_flagger",
+        "created_at",
+    ]
+    list_filter = ["reason", "trusted_flagger"]
+    search_fields = ["reference", "notifier_name", "notifier_email", "rights_holder__name"]
+    date_hierarchy = "created_at"
+    inlines = [ComplaintEvidenceInline, CaseInline]
+
+
+class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    fields = readonly_fields = (
+        "created_at",
+        "actor",
+        "action",
+        "from_status",
+        "to_status",
+        "reason",
+    )
+    ordering = ["created_at", "pk"]
+
+
+class StatementInline(ReadOnlyMixin, admin.StackedInline):
+    model = StatementOfReasons
+    extra = 0
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return [f.name for f in StatementOfReasons._meta.fields]
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["__str__", "platform", "status", "due_at", "deadline_at", "claimed_by"]
+    list_filter = ["status", "platform"]
+    list_select_related = ["complaint", "listing", "platform__organisation", "claimed_by"]
+    search_fields = ["complaint__reference", "listing__external_id", "listing__title"]
+    ordering = ["due_at", "pk"]
+    inlines = [StatementInline, CaseEventInline]
+    actions = ["remove_selected", "restrict_selected", "reject_selected", "request_info_selected"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Case], action: str):
+        label = CaseAction(action).label
+        if "apply" in request.POST:
+            outcomes = cases_decide_bulk(
+                actor=request.user,
+                case_ids=list(queryset.values_list("pk", flat=True)),
+                decision=Decision(action=action, explanation=request.POST.get("explanation", "")),
+            )
+            done = sum(o.ok for o in outcomes)
+            for outcome in outcomes:
+                if not outcome.ok:
+                    self.message_user(
+                        request, f"Case {outcome.case_id}: {outcome.message}", messages.ERROR
+                    )
+            self.message_user(request, f"{label}: {done} case(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "takedown/admin/case_decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": f"{label}: {queryset.count()} case(s)",
+                "cases": queryset,
+                "action": request.POST.get("action", ""),
+                "needs": "the reason the notifier is told"
+                if action == CaseAction.REJECT
+                else "the question for the notifier"
+                if action == CaseAction.REQUEST_INFO
+                else "the facts and circumstances (the statement of reasons)",
+            },
+        )
+
+    @admin.action(description="Remove the listings of the selected cases", permissions=["view"])
+    def remove_selected(self, request: HttpRequest, queryset: QuerySet[Case]):
+        return self._decide(request, queryset, CaseAction.REMOVE)
+
+    @admin.action(description="Restrict the listings of the selected cases", permissions=["view"])
+    def restrict_selected(self, request: HttpRequest, queryset: QuerySet[Case]):
+        return self._decide(request, queryset, CaseAction.RESTRICT)
+
+    @admin.action(description="Reject the selected cases", permissions=["view"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Case]):
+        return self._decide(request, queryset, CaseAction.REJECT)
+
+    @admin.action(description="Ask the notifier for information", permissions=["view"])
+    def request_info_selected(self, request: HttpRequest, queryset: QuerySet[Case]):
+        return self._decide(request, queryset, CaseAction.REQUEST_INFO)
+
+
+# Platform webhooks and decisions told to platforms -----------------------------
+# Endpoints are created, rotated and disabled through takedown.services.webhooks;
+# a secret is shown once, in the response that made it, never stored in messages.
+
+
+class WebhookEndpointAddForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["platform", "url"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "platform", "active", "created_at", "secret_rotated_at", "disabled_at"]
+    list_filter = ["active", "platform"]
+    list_select_related = ["platform__organisation"]
+    search_fields = ["url", "platform__organisation__name"]
+    readonly_fields = [
+        "platform",
+        "url",
+        "active",
+        "created_by",
+        "created_at",
+        "secret_rotated_at",
+        "disabled_at",
+    ]
+    actions = ["rotate_secret_selected", "disable_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and access_for(request.user).is_operator
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # disable instead: the delivery log names the endpoint
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = WebhookEndpointAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        return ["platform", "url"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool):
+        """Create through the service (URL checked); keep the secret for ``response_add``."""
+        endpoint, secret = webhook_endpoint_create(
+            actor=request.user, platform=obj.platform, url=obj.url
+        )
+        for field in endpoint._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(endpoint, field.attname))
+        obj._state.adding = False
+        obj._new_secret = secret  # type: ignore[attr-defined]
+
+    def _secrets_page(self, request: HttpRequest, secrets: list) -> TemplateResponse:
+        response = TemplateResponse(
+            request,
+            "takedown/admin/webhook_secret.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Webhook secret",
+                "secrets": secrets,
+                "list_url": reverse("admin:takedown_webhookendpoint_changelist"),
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def response_add(self, request: HttpRequest, obj: WebhookEndpoint, post_url_continue=None):
+        return self._secrets_page(request, [(obj, obj._new_secret)])  # type: ignore[attr-defined]
+
+    @admin.action(description="Rotate the secret of the selected webhooks", permissions=["view"])
+    def rotate_secret_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]):
+        secrets = []
+        for endpoint in queryset.select_related("platform"):
+            try:
+                secrets.append(
+                    webhook_endpoint_rotate_secret(actor=request.user, endpoint=endpoint)
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{endpoint.url}: {exc.message}", messages.ERROR)
+        return self._secrets_page(request, secrets) if secrets else None
+
+    @admin.action(description="Disable the selected webhooks", permissions=["view"])
+    def disable_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        disabled = 0
+        for endpoint in queryset.select_related("platform").filter(active=True):
+            try:
+                webhook_endpoint_disable(actor=request.user, endpoint=endpoint)
+            except DomainError as exc:
+                self.message_user(request, f"{endpoint.url}: {exc.message}", messages.ERROR)
+            else:
+                disabled += 1
+        self.message_user(request, f"{disabled} webhook(s) disabled.", messages.SUCCESS)
+
+
+class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
+    """The delivery log of a decision: one row per endpoint it was sent to."""
+
+    model = OutboxMessage
+    fk_name = "decision"
+    extra = 0
+    fields = readonly_fields = (
+        "recipient",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+    )
+
+
+@admin.register(PlatformDecision)
+class PlatformDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["__str__", "case", "occurred_at", "needs_execution", "executed_at"]
+    list_filter = ["type", "needs_execution", "platform"]
+    list_select_related = ["platform__organisation", "case__complaint", "case__listing"]
+    search_fields = ["event_id", "case__complaint__reference", "case__listing__external_id"]
+    inlines = [DeliveryInline]
+
+
+# Remedies ----------------------------------------------------------------------
+
+
+@admin.register(CounterNotice)
+class CounterNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "case",
+        "seller_name",
+        "regime",
+        "window_ends_at",
+        "action_reported_at",
+        "restored_at",
+    ]
+    list_select_related = ["case__complaint", "case__listing"]
+    search_fields = ["seller_name", "seller_email", "case__complaint__reference"]
+
+
+@admin.register(Strike)
+class StrikeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["seller", "case", "created_at", "expires_at", "withdrawn_at"]
+    list_select_related = ["seller", "case__complaint", "case__listing"]
+    search_fields = ["seller__external_id", "seller__name"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Appeals are decided through the service (another moderator than the case's)."""
+
+    list_display = ["case", "by", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "by"]
+    list_select_related = ["case__complaint", "case__listing", "decided_by"]
+    actions = ["uphold_selected", "dismiss_selected"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Appeal], uphold: bool):
+        reason = request.POST.get("explanation", "").strip()
+        if "apply" not in request.POST:
+            return TemplateResponse(
+                request,
+                "takedown/admin/case_decide.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": f"{'Uphold' if uphold else 'Dismiss'} {queryset.count()} appeal(s)",
+                    "cases": [a.case for a in queryset.select_related("case__listing")],
+                    "selected": list(queryset.values_list("pk", flat=True)),
+                    "action": request.POST.get("action", ""),
+                    "needs": "the reason for the decision on the appeal",
+                },
+            )
+        for appeal in queryset:
+            try:
+                appeal_decide(actor=request.user, appeal=appeal, uphold=uphold, reason=reason)
+            except DomainError as exc:
+                self.message_user(request, f"Appeal {appeal.pk}: {exc.message}", messages.ERROR)
+        return None
+
+    @admin.action(
+        description="Uphold the selected appeals (reverse the decisions)", permissions=["view"]
+    )
+    def uphold_selected(self, request: HttpRequest, queryset: QuerySet[Appeal]):
+        return self._decide(request, queryset, True)
+
+    @admin.action(description="Dismiss the selected appeals", permissions=["view"])
+    def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[Appeal]):
+        return self._decide(request, queryset, False)

@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("rightsholders.api.urls")),
     path("", include("listings.api.urls")),
+    path("", include("takedown.api.urls")),
 ]

@@ -9,6 +9,10 @@ import os
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "takedown.settings")
+# One BLAS thread per worker process: the image hashing's matrix products are
+# small, and BLAS threads of two worker processes fighting over two cores made
+# hashing three times slower (docs/benchmarks.md). Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 app = Celery("takedown")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -219,6 +219,15 @@ TAKEDOWN_IMAGE_FETCH_ALLOW_NETS = env.list("TAKEDOWN_IMAGE_FETCH_ALLOW_NETS", de
 # Platform API rate limit per platform (all its tokens together), on the shared cache.
 TAKEDOWN_PLATFORM_API_RATE = env("TAKEDOWN_PLATFORM_API_RATE", default="600/min")
 
+# Decision webhooks -------------------------------------------------------------
+
+# Addresses (CIDR) a webhook URL may point at although they are private or
+# loopback (and where plain http is accepted). Empty in production: webhooks go
+# to public https URLs only. Tests receive on 127.0.0.1.
+TAKEDOWN_WEBHOOK_ALLOW_NETS = env.list("TAKEDOWN_WEBHOOK_ALLOW_NETS", default=[])
+# Connect and read timeout of one delivery; a slow receiver is retried later.
+TAKEDOWN_WEBHOOK_TIMEOUT_SECONDS = env.float("TAKEDOWN_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
 # Celery --------------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -250,6 +259,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.resume_pending_images",
         "schedule": 300.0,
     },
+    "listings-resume-due-scans": {
+        "task": "listings.resume_due_scans",
+        "schedule": 60.0,
+    },
+    "outbox-resume": {
+        "task": "takedown.resume_outbox",
+        "schedule": 60.0,
+    },
+    "cases-restore-after-counter-notice": {
+        "task": "takedown.restore_after_counter_notices",
+        "schedule": crontab(minute="*/10"),
+    },
+    "trusted-flaggers-accuracy": {
+        "task": "takedown.recompute_trusted_flaggers",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "cases-close-unanswered": {
+        "task": "takedown.close_unanswered_cases",
+        "schedule": crontab(minute=15),
+    },
+    "listings-resume-retro-scans": {
+        "task": "listings.resume_retro_scans",
+        "schedule": 60.0,
+    },
 }
 
 # API -----------------------------------------------------------------------
@@ -259,7 +292,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "takedown.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -274,6 +307,12 @@ SPECTACULAR_SETTINGS = {
         "RightStatusEnum": "takedown.states.RightStatus",
         "FeedStatusEnum": "takedown.states.FeedStatus",
         "ImageStatusEnum": "takedown.states.ImageStatus",
+        "DetectionStatusEnum": "takedown.states.DetectionStatus",
+        "DismissReasonEnum": "takedown.states.DismissReason",
+        "CaseStatusEnum": "takedown.states.CaseStatus",
+        "ComplaintReasonEnum": "takedown.states.ComplaintReason",
+        "CaseActionEnum": "takedown.states.CaseAction",
+        "DecisionActionEnum": "takedown.api.serializers.DECISION_CHOICES",
     },
 }
 
@@ -283,6 +322,19 @@ EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="takedown@localhost")
+# Where people reach the workbench: links in emails (a seller's private link) start with it.
+TAKEDOWN_PUBLIC_URL = env("TAKEDOWN_PUBLIC_URL", default="http://127.0.0.1:8000")
+
+# Policies --------------------------------------------------------------------
+# Repeat infringers: a strike per upheld removal or restriction lasts this many
+# months; this many active strikes recommend the seller's suspension.
+TAKEDOWN_STRIKE_MONTHS = env.int("TAKEDOWN_STRIKE_MONTHS", default=12)
+TAKEDOWN_STRIKES_TO_SUSPEND = env.int("TAKEDOWN_STRIKES_TO_SUSPEND", default=3)
+# Misuse by notifiers (DSA Art. 23(2)): manifestly unfounded notices in a year
+# that bring a warning, and a suspension of filing for so many days.
+TAKEDOWN_MISUSE_WARN = env.int("TAKEDOWN_MISUSE_WARN", default=3)
+TAKEDOWN_MISUSE_SUSPEND = env.int("TAKEDOWN_MISUSE_SUSPEND", default=5)
+TAKEDOWN_MISUSE_SUSPEND_DAYS = env.int("TAKEDOWN_MISUSE_SUSPEND_DAYS", default=30)
 
 # Security ------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ file of a request has passed, and removed again if the database write fails.
 import hashlib
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -19,6 +19,7 @@ from typing import IO, Literal
 
 from django.conf import settings
 from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
@@ -203,6 +204,29 @@ def _sha256(upload: IO[bytes]) -> str:
         digest.update(chunk)
     upload.seek(0)
     return digest.hexdigest()
+
+
+def check_uploads(
+    uploads: Sequence[UploadedFile], *, allow: frozenset[Kind], field_name: str
+) -> list[tuple[UploadedFile, CheckedFile]]:
+    """Check each upload (see check_upload) and refuse the same file sent twice."""
+    checked: list[tuple[UploadedFile, CheckedFile]] = []
+    seen: dict[str, str] = {}
+    for upload in uploads:
+        result = check_upload(
+            upload,
+            name=upload.name or "",
+            declared_type=getattr(upload, "content_type", None),
+            allow=allow,
+            field_name=field_name,
+        )
+        if result.sha256 in seen:
+            raise DomainError(
+                f"{upload.name} is the same file as {seen[result.sha256]}.", field=field_name
+            )
+        seen[result.sha256] = upload.name or ""
+        checked.append((upload, result))
+    return checked
 
 
 @dataclass

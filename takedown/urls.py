@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import respond_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("rights/", include("rightsholders.urls")),
     path("listings/", include("listings.urls")),
+    path("detections/", include("listings.detection_urls")),
+    path("complaints/", include("takedown.complaint_urls")),
+    path("cases/", include("takedown.case_urls")),
+    path("respond/<str:token>/", respond_views.respond, name="respond"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("takedown.api_urls")),

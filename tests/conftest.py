@@ -72,6 +72,11 @@ def _isolated_files_and_cache(request, settings, tmp_path, tmp_path_factory):
     cache.clear()
     # Real hashing costs ~0.3 s a user; tests check who logs in, not hash strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test's database starts again at rights revision 0: an index built by
+    # another test must not be taken for this one's.
+    from listings.services.scanning import forget_matching_index
+
+    forget_matching_index()
 
 
 # Factories as fixtures -------------------------------------------------------
@@ -242,7 +247,7 @@ def _database_url(settings_dict: dict) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
+def _celery_worker_session(django_db_setup, tmp_path_factory):
     """Start ``celery -A takedown worker`` on the test database and a queue of its own.
 
     The queue name is unique to this session so a worker of another run, or of
@@ -292,7 +297,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         while not app.control.ping(destination=[hostname], timeout=1.0):
             if worker.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the Celery worker did not answer a ping:\n{log_path.read_text()}")
-        yield queue
+        yield queue, hostname
     finally:
         app.conf.task_default_queue = old_queue
         worker.terminate()
@@ -301,6 +306,49 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+def _wait_until_worker_idle(hostname: str, queue: str, timeout: float = 60.0) -> None:
+    """Wait until the worker has nothing queued, reserved or running.
+
+    Tasks chained by a test (a scan after an ingest, a webhook retry) may still
+    run after its assertions; flushing the database under them deadlocks the
+    flush or leaves rows for the next test.
+    """
+    import time
+
+    from takedown.celery import app
+
+    deadline = time.monotonic() + timeout
+    inspect = app.control.inspect(destination=[hostname], timeout=1.0)
+    while time.monotonic() < deadline:
+        with app.connection_for_write() as conn:
+            queued = conn.default_channel.client.llen(queue)
+        busy = [
+            task
+            for reply in (
+                inspect.active() or {},
+                inspect.reserved() or {},
+                inspect.scheduled() or {},
+            )
+            for tasks in reply.values()
+            for task in tasks
+        ]
+        if not queued and not busy:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the Celery worker was still busy {timeout:.0f} s after the test")
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker_session, transactional_db):
+    """The session's worker; after the test, wait until it is idle, before the database is flushed.
+
+    Requesting ``transactional_db`` orders this fixture's teardown before the flush.
+    """
+    queue, hostname = _celery_worker_session
+    yield queue
+    _wait_until_worker_idle(hostname, queue)
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,10 @@ bytes on every machine. The files go through the same upload checks as a user's.
 """
 
 import io
+import random
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 INK = (32, 32, 40)
 
@@ -111,3 +112,40 @@ def letter_pdf(*, agent: str, holder: str, name: str) -> SimpleUploadedFile:
     buf = io.BytesIO()
     im.save(buf, "PDF", resolution=150.0, title="Letter of authorisation")
     return SimpleUploadedFile(name, buf.getvalue(), content_type="application/pdf")
+
+
+def product_photo(
+    seed: int, *, copy_of: bytes | None = None, transform: str = "", side: int = 800
+) -> bytes:
+    """An 800-pixel JPEG product photo: a copy of a brand picture, or an unrelated one.
+
+    ``transform`` is what a counterfeiter does to the brand's own picture:
+    "mirror", "crop", "pad" or "" (the picture as it is).
+    """
+    if copy_of is not None:
+        with Image.open(io.BytesIO(copy_of)) as source:
+            im = source.convert("RGB")
+        if transform == "mirror":
+            im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        elif transform == "crop":
+            w, h = im.size
+            im = im.crop((w // 12, h // 12, w - w // 12, h - h // 12))
+        elif transform == "pad":
+            w, h = im.size
+            canvas = Image.new("RGB", (int(w * 1.25), int(h * 1.25)), (238, 236, 230))
+            canvas.paste(im, ((canvas.width - w) // 2, (canvas.height - h) // 2))
+            im = canvas
+        im = im.resize((side, side), Image.Resampling.LANCZOS)
+    else:
+        rng = random.Random(seed)
+        im = Image.new("RGB", (side, side), tuple(rng.randrange(170, 250) for _ in range(3)))
+        draw = ImageDraw.Draw(im)
+        for _ in range(rng.randint(3, 6)):
+            x0, x1 = sorted(rng.sample(range(side), 2))
+            y0, y1 = sorted(rng.sample(range(side), 2))
+            fill = tuple(rng.randrange(0, 220) for _ in range(3))
+            rng.choice([draw.ellipse, draw.rectangle])([x0, y0, x1, y1], fill=fill)
+        im = im.filter(ImageFilter.GaussianBlur(3))
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=82)
+    return buf.getvalue()

@@ -17,7 +17,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand, CommandError
 
-from listings.models import Listing, Platform, Seller
+from listings.fetch import FetchedImage
+from listings.models import Listing, ListingImage, Platform, Seller
+from listings.services.images import listing_images_fetch
 from listings.services.platforms import platform_ensure
 from rightsholders import services
 from rightsholders.models import (
@@ -336,6 +338,7 @@ class Command(BaseCommand):
         platform = self._platform(orgs["demomart"])
         sellers = self._sellers(platform)
         self._listings(platform, sellers)
+        self._listing_photos(platform)
         moderator = users["moderator"]
         for slug, owner in (("aurelia-fashion", "aurelia"), ("nordvik-outdoor", "nordvik")):
             for spec in RIGHTS[slug]:
@@ -442,6 +445,62 @@ class Command(BaseCommand):
         Listing.objects.bulk_create(new)
         if new:
             self.created["listings"] = len(new)
+
+    def _listing_photos(self, platform: Platform) -> None:
+        """One photo per listing, stored through the image intake (decoded, hashed, thumbnailed).
+
+        Look-alikes show the brands' own pictures mirrored, cropped or padded,
+        as counterfeit listings do; some plain titles show Aurelia's bag (a
+        design copied without the name); the rest show unrelated pictures.
+        """
+        todo = list(platform.listings.filter(images__isnull=True).order_by("external_id"))
+        if not todo:
+            return
+        aurelia, nordvik = BRAND_LOOK["aurelia-fashion"], BRAND_LOOK["nordvik-outdoor"]
+        pictures = {
+            "aurelia-logo": demo_files.logo(
+                "Aurelia Fashion", colour=aurelia.colour, shape=aurelia.shape, name="a.png"
+            ).read(),
+            "aurelia-bag": demo_files.design_view(
+                aurelia.product, colour=aurelia.colour, view="front", name="b.png"
+            ).read(),
+            "nordvik-backpack": demo_files.design_view(
+                nordvik.product, colour=nordvik.colour, view="front", name="c.png"
+            ).read(),
+        }
+        photos: dict[str, bytes] = {}
+        rows: list[ListingImage] = []
+        for listing in todo:
+            number = int(listing.external_id.split("-")[-1])
+            rng = random.Random(number)
+            title = listing.title.lower()
+            transform = rng.choice(["", "mirror", "crop", "pad"])
+            if "replica" in title and ("aure" in title or "lou1s" in title):
+                photo = demo_files.product_photo(
+                    number, copy_of=pictures["aurelia-logo"], transform=transform
+                )
+            elif "tote bag, plain" in title or ("aurel" in title and "bag" in title):
+                photo = demo_files.product_photo(
+                    number, copy_of=pictures["aurelia-bag"], transform=transform
+                )
+            elif "backpack" in title and ("nordvi" in title or "n0rdvik" in title):
+                photo = demo_files.product_photo(
+                    number, copy_of=pictures["nordvik-backpack"], transform=transform
+                )
+            else:
+                photo = demo_files.product_photo(number)
+            url = f"https://demomart.example/images/{listing.external_id}.jpg"
+            photos[url] = photo
+            listing.image_urls = [url]
+            rows.append(ListingImage(listing=listing, url=url, position=0))
+        Listing.objects.bulk_update(todo, ["image_urls"])
+        created = ListingImage.objects.bulk_create(rows)
+
+        def from_demo(url: str) -> FetchedImage:
+            return FetchedImage(data=photos[url], content_type="image/jpeg", final_url=url)
+
+        listing_images_fetch(image_ids=[row.pk for row in created], fetch=from_demo)
+        self.created["listing photos"] = len(created)
 
     @staticmethod
     def _listing_draw(rng: random.Random, sellers: list[Seller]):

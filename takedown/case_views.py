@@ -1,0 +1,155 @@
+"""The moderators' pages: the queue, claim next, a case with everything needed to decide it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from listings.models import ListingImage
+from listings.selectors import platforms_for
+from takedown.access import access_for, can_moderate_platform
+from takedown.errors import DomainError, NotPermitted
+from takedown.selectors import case_get, queue_for
+from takedown.services.cases import (
+    Decision,
+    case_claim,
+    case_claim_next,
+    case_decide,
+    case_release,
+)
+from takedown.states import CaseStatus, ImageStatus, case_actions_from
+
+PAGE_SIZE = 50
+
+
+def _require_moderator(request: HttpRequest) -> None:
+    access = access_for(request.user)
+    if not (access.is_operator_moderator or access.platform_moderator_ids):
+        raise PermissionDenied(_("The case queue is for moderators."))
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """Cases waiting for a decision, most urgent first, with their deadlines."""
+    _require_moderator(request)
+    platform = request.GET.get("platform", "")
+    status = request.GET.get("status", "")
+    if status not in CaseStatus.values:
+        status = CaseStatus.OPEN
+    cases = queue_for(
+        request.user,
+        platform_id=int(platform) if platform.isdigit() else None,
+        status=status,
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "takedown/case_queue.html",
+        {
+            "page_obj": page,
+            "cases": page.object_list,
+            "platforms": platforms_for(request.user),
+            "platform": platform,
+            "status": status,
+            "statuses": CaseStatus.choices,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim_next(request: HttpRequest) -> HttpResponse:
+    _require_moderator(request)
+    platform = request.POST.get("platform", "")
+    try:
+        case = case_claim_next(
+            actor=request.user, platform_id=int(platform) if platform.isdigit() else None
+        )
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    if case is None:
+        messages.info(request, _("Nothing is waiting: the queue is empty."))
+        return redirect("cases:queue")
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get(request.user, pk)
+    may_decide = can_moderate_platform(access_for(request.user), case.platform_id)
+    listing = case.listing
+    images = ListingImage.objects.filter(
+        listing=listing, status=ImageStatus.FETCHED
+    ).select_related("blob")
+    return render(
+        request,
+        "takedown/case_detail.html",
+        {
+            "case": case,
+            "listing": listing,
+            "images": images,
+            "complaint": case.complaint,
+            "rights": case.complaint.rights.all(),
+            "evidence": case.complaint.evidence.all(),
+            "detection": case.detection,
+            "events": case.events.select_related("actor").order_by("created_at", "pk"),
+            "statements": case.statements.all(),
+            "may_decide": may_decide,
+            "actions": case_actions_from(case.status) if may_decide else [],
+            "claimed_by_me": case.claimed_by_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """Claim, release or decide the case."""
+    case = case_get(request.user, pk)
+    action = request.POST.get("action", "")
+    try:
+        if action == "claim":
+            case_claim(actor=request.user, case=case)
+            messages.success(request, _("The case is yours for the next minutes."))
+        elif action == "release":
+            case_release(actor=request.user, case=case)
+            messages.success(request, _("The case is back in the queue."))
+        else:
+            days = request.POST.get("restriction_days", "").strip()
+            if days and not days.isdigit():
+                raise DomainError(
+                    _("Give the restriction's length in days."), field="restriction_days"
+                )
+            case_decide(
+                actor=request.user,
+                case=case,
+                decision=Decision(
+                    action=action,
+                    explanation=request.POST.get("explanation", ""),
+                    territorial_scope=[
+                        c.strip()
+                        for c in request.POST.get("territorial_scope", "").split(",")
+                        if c.strip()
+                    ],
+                    restriction_days=int(days) if days else None,
+                ),
+            )
+            case.refresh_from_db()
+            messages.success(
+                request, _("Decided: %(status)s.") % {"status": case.get_status_display()}
+            )
+            if request.POST.get("next") == "claim-next":
+                return claim_next(request)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("cases:detail", pk=case.pk)

@@ -1,0 +1,30 @@
+"""Models of the takedown domain: people who log in, and complaint -> case -> decision."""
+
+from .complaints import (
+    Case,
+    CaseEvent,
+    Complaint,
+    ComplaintEvidence,
+    StatementOfReasons,
+)
+from .outbox import OutboxAttempt, OutboxMessage
+from .remedies import Appeal, CounterNotice, Strike
+from .users import User
+from .webhooks import PlatformDecision, PlatformDecisionSequence, WebhookEndpoint
+
+__all__ = [
+    "Appeal",
+    "CounterNotice",
+    "Strike",
+    "Case",
+    "CaseEvent",
+    "Complaint",
+    "ComplaintEvidence",
+    "OutboxAttempt",
+    "OutboxMessage",
+    "PlatformDecision",
+    "PlatformDecisionSequence",
+    "StatementOfReasons",
+    "User",
+    "WebhookEndpoint",
+]

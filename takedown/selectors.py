@@ -1,0 +1,93 @@
+"""Reads of complaints and cases, always through the acting user's access.
+
+Notifiers (the rights holder's members, its agents) see their complaints and
+the cases they opened; a platform's staff see the cases about its listings;
+the operator sees everything. Another tenant's complaint or case is a 404.
+"""
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from takedown.access import NOTHING, access_for
+from takedown.models import Appeal, Case, Complaint
+from takedown.states import CaseStatus
+
+
+def _notifier_q(user, prefix: str = "") -> Q:
+    """A rights holder's members see all its complaints; an agent sees those it filed."""
+    access = access_for(user)
+    q = (
+        Q(**{f"{prefix}rights_holder_id__in": list(access.rights_holder_roles)})
+        if access.rights_holder_roles
+        else NOTHING
+    )
+    for rep in access.representations:
+        if rep.may_file_complaints:
+            q |= Q(
+                **{
+                    f"{prefix}rights_holder_id": rep.rights_holder_id,
+                    f"{prefix}agent_id": rep.agent_id,
+                }
+            )
+    return q
+
+
+def complaints_for(user) -> QuerySet[Complaint]:
+    """Complaints the user filed for, or may see as operator."""
+    access = access_for(user)
+    q = Q() if access.is_operator else _notifier_q(user)
+    return (
+        Complaint.objects.filter(q)
+        .select_related("rights_holder", "agent", "filed_by")
+        .prefetch_related("rights")
+    )
+
+
+def complaint_get(user, reference: str, *, cases: Prefetch | None = None) -> Complaint:
+    complaints = complaints_for(user)
+    if cases is not None:
+        complaints = complaints.prefetch_related(cases)
+    return get_object_or_404(complaints, reference=reference)
+
+
+def cases_for(user) -> QuerySet[Case]:
+    """Cases the user may see: its platforms' (staff), its complaints' (notifiers), or all."""
+    access = access_for(user)
+    if access.is_operator:
+        q = Q()
+    else:
+        q = _notifier_q(user, prefix="complaint__")
+        if access.platform_ids:
+            q |= Q(platform_id__in=access.platform_ids)
+    return Case.objects.filter(q).select_related(
+        "complaint__rights_holder",
+        "listing__seller",
+        "platform__organisation",
+        "claimed_by",
+        "decided_by",
+    )
+
+
+def case_get(user, pk: int) -> Case:
+    return get_object_or_404(cases_for(user), pk=pk)
+
+
+def queue_for(user, *, platform_id: int | None = None, status: str = "") -> QuerySet[Case]:
+    """The moderator's queue: cases it may decide, most urgent first."""
+    access = access_for(user)
+    cases = cases_for(user)
+    if not access.is_operator_moderator:
+        cases = cases.filter(platform_id__in=access.platform_moderator_ids)
+    if platform_id is not None:
+        cases = cases.filter(platform_id=platform_id)
+    cases = cases.filter(status=status or CaseStatus.OPEN)
+    return cases.order_by("due_at", "pk")
+
+
+def appeals_for(user) -> QuerySet[Appeal]:
+    """Appeals on the cases the user sees; moderators see those they may decide."""
+    access = access_for(user)
+    appeals = Appeal.objects.filter(case__in=cases_for(user)).select_related("decided_by")
+    if not access.is_operator_moderator and access.platform_moderator_ids:
+        appeals = appeals.filter(case__platform_id__in=access.platform_moderator_ids)
+    return appeals.order_by("created_at", "pk")

@@ -1,0 +1,1 @@
+"""Writes of the takedown domain: complaints, cases and decisions, the outbox."""

@@ -1,0 +1,590 @@
+"""After a decision: counter-notices and restoration, appeals, strikes, misuse, trusted flaggers.
+
+The rules followed:
+
+- Counter-notice: the seller's declaration is forwarded to the notifier, who
+  has the platform's window to report a complaint to an authority or a
+  lawsuit: China's E-Commerce Law Art. 43 (15 days), DMCA 512(g)(2)(C)
+  (restore 10 to 14 business days after it; we restore after 10), or the
+  platform's own number of days. Without such a report the listing is
+  restored by the sweep (idempotent) and everyone is told.
+- Appeals (DSA Art. 20): open to the seller against a removal or restriction
+  and to the notifier against a rejection, for six months after the decision;
+  decided by a moderator other than the one who decided the case. An upheld
+  appeal reverses the decision: the listing is restored (and the strike
+  withdrawn) or removed (with a statement of reasons and a strike).
+- Repeat infringers: each upheld removal or restriction is a strike for
+  TAKEDOWN_STRIKE_MONTHS; TAKEDOWN_STRIKES_TO_SUSPEND active strikes make the
+  workbench recommend the seller's suspension to the platform.
+- Misuse (DSA Art. 23): rejections marked manifestly unfounded count against
+  the notifier; TAKEDOWN_MISUSE_WARN of them in a year bring a warning,
+  TAKEDOWN_MISUSE_SUSPEND a suspension of filing for TAKEDOWN_MISUSE_SUSPEND_DAYS,
+  each told with its reason.
+- Trusted flaggers (DSA Art. 22): designated by the operator; their notices
+  are decided first; their accuracy is recomputed every day.
+"""
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from listings.models import Platform, Seller
+from rightsholders.models import Organisation
+from takedown.access import access_for, can_moderate_platform
+from takedown.errors import DomainError, NotPermitted
+from takedown.models import Case, CaseEvent
+from takedown.models.remedies import Appeal, CounterNotice, Strike
+from takedown.states import CASE_ALLOWED, CaseAction, CaseStatus
+
+from .outbox import email_queue
+
+SELLER_LINK_SALT = "takedown.seller-response"
+# DSA Art. 20(1): internal complaints open for at least six months after the decision.
+APPEAL_PERIOD = datetime.timedelta(days=183)
+# The seller's link works for as long as it may appeal, and a little longer.
+SELLER_LINK_MAX_AGE = APPEAL_PERIOD + datetime.timedelta(days=30)
+DMCA_BUSINESS_DAYS = 10
+CHINA_DAYS = 15
+
+
+def signature_matches(signature: str, name: str) -> bool:
+    """A typed signature is the name given, whatever its case and spacing."""
+    return " ".join(signature.split()).casefold() == " ".join(name.split()).casefold()
+
+
+def _policy(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+# Seller links ------------------------------------------------------------------
+
+
+def seller_link(case: Case) -> str:
+    """The private path a seller answers a decision at, without an account (signed, expiring)."""
+    token = signing.dumps({"case": case.pk}, salt=SELLER_LINK_SALT, compress=True)
+    return reverse("respond", args=[token])
+
+
+def seller_case(token: str) -> Case:
+    """The case a seller's link is for, or a DomainError saying the link is bad or too old."""
+    try:
+        payload = signing.loads(token, salt=SELLER_LINK_SALT, max_age=SELLER_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise DomainError("This link has expired; ask the platform for a new one.") from exc
+    except signing.BadSignature as exc:
+        raise DomainError("This link is not valid.") from exc
+    case = (
+        Case.objects.select_related("complaint", "listing__seller", "platform__organisation")
+        .filter(pk=payload.get("case"))
+        .first()
+    )
+    if case is None:
+        raise DomainError("This link is not valid.")
+    return case
+
+
+# Counter-notices -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterNoticeData:
+    seller_name: str
+    seller_email: str
+    seller_address: str
+    statement: str
+    good_faith: bool
+    consent_to_jurisdiction: bool
+    signature: str
+    seller_phone: str = ""
+
+
+def counter_notice_window_end(platform: Platform, start: datetime.datetime) -> datetime.datetime:
+    """When the notifier's window to report a court action closes, by the platform's regime."""
+    regime = platform.counter_notice_regime
+    if regime == Platform.CounterNoticeRegime.DMCA:
+        day, counted = start, 0
+        while counted < DMCA_BUSINESS_DAYS:  # weekends do not count; public holidays are not known
+            day += datetime.timedelta(days=1)
+            if day.weekday() < 5:
+                counted += 1
+        return day
+    days = (
+        CHINA_DAYS if regime == Platform.CounterNoticeRegime.CHINA else platform.counter_notice_days
+    )
+    return start + datetime.timedelta(days=days)
+
+
+def _check_counter_notice(data: CounterNoticeData) -> None:
+    for name, label in (
+        ("seller_name", "your name"),
+        ("seller_address", "your postal address"),
+        ("statement", "why the listing does not infringe"),
+        ("signature", "your signature"),
+    ):
+        if not str(getattr(data, name)).strip():
+            raise DomainError(f"Give {label}.", field=name)
+    try:
+        validate_email(data.seller_email)
+    except ValidationError as exc:
+        raise DomainError("Give a valid email address.", field="seller_email") from exc
+    if not data.good_faith:
+        raise DomainError(
+            "Confirm, under penalty of perjury, that the listing was removed by mistake or "
+            "misidentification.",
+            field="good_faith",
+        )
+    if not data.consent_to_jurisdiction:
+        raise DomainError(
+            "Consent to the jurisdiction of the courts where you are (or where the platform is).",
+            field="consent_to_jurisdiction",
+        )
+    if not signature_matches(data.signature, data.seller_name):
+        raise DomainError("Sign with your name as given above.", field="signature")
+
+
+def counter_notice_file(*, case: Case, data: CounterNoticeData) -> CounterNotice:
+    """The seller objects to a removal or restriction; the notifier is told and the window opens."""
+    _check_counter_notice(data)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(case.pk)
+        from .cases import _move
+
+        _move(
+            locked,
+            CaseAction.COUNTER_NOTICE,
+            actor=None,
+            reason=data.statement.strip(),
+            data={"by": "seller"},
+        )
+        notice = CounterNotice.objects.create(
+            case=locked,
+            seller_name=data.seller_name.strip(),
+            seller_email=data.seller_email.strip(),
+            seller_address=data.seller_address.strip(),
+            seller_phone=data.seller_phone.strip(),
+            statement=data.statement.strip(),
+            good_faith=data.good_faith,
+            consent_to_jurisdiction=data.consent_to_jurisdiction,
+            signature=data.signature.strip(),
+            regime=locked.platform.counter_notice_regime,
+            window_ends_at=counter_notice_window_end(locked.platform, now),
+            forwarded_at=now,
+        )
+        complaint = locked.complaint
+        email_queue(
+            topic="case.counter_noticed",
+            to=complaint.notifier_email,
+            subject=f"Complaint {complaint.reference}: the seller objects",
+            body=(
+                f"The seller of {locked.platform} listing {locked.listing.external_id} "
+                f"({locked.listing.title}) objects to its removal:\n\n{notice.statement}\n\n"
+                f"Seller: {notice.seller_name}, {notice.seller_address}, {notice.seller_email}.\n\n"
+                f"Unless you report a complaint to an authority or a lawsuit by "
+                f"{notice.window_ends_at:%Y-%m-%d %H:%M} UTC, the listing will be restored."
+            ),
+            case=locked,
+        )
+        email_queue(
+            topic="case.counter_notice_received",
+            to=notice.seller_email,
+            subject=f"Your objection about listing {locked.listing.external_id} was received",
+            body=(
+                "We forwarded your objection to the notifier. If they do not report a court "
+                f"action by {notice.window_ends_at:%Y-%m-%d %H:%M} UTC, the listing is restored."
+            ),
+            case=locked,
+        )
+    return notice
+
+
+def counter_notice_report_action(*, actor, case: Case, reference: str) -> CounterNotice:
+    """The notifier reports, within the window, the complaint or lawsuit it filed: the measure stays."""
+    reference = reference.strip()
+    if not reference:
+        raise DomainError(
+            "Name the authority or court and the reference of the case filed.", field="reference"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(case.pk)
+        _check_notifier(actor, locked)
+        notice = CounterNotice.objects.select_for_update().get(case=locked)
+        if now > notice.window_ends_at:
+            raise DomainError(
+                f"The window closed on {notice.window_ends_at:%Y-%m-%d %H:%M} UTC.",
+                field="reference",
+            )
+        from .cases import _move
+
+        _move(locked, CaseAction.REPORT_ACTION, actor=actor, reason=reference)
+        notice.action_reported_at = now
+        notice.action_reference = reference
+        notice.save(update_fields=["action_reported_at", "action_reference", "updated_at"])
+        email_queue(
+            topic="case.action_reported",
+            to=notice.seller_email,
+            subject=f"Listing {locked.listing.external_id}: the notifier went to court",
+            body=(
+                "The notifier reported a court action or a complaint to an authority "
+                f"({reference}); the listing stays removed until it is decided."
+            ),
+            case=locked,
+        )
+    return notice
+
+
+def counter_notices_restore_due(*, now: datetime.datetime | None = None) -> int:
+    """Restore listings whose window closed without a reported action (the sweep; idempotent)."""
+    now = now or timezone.now()
+    due = list(
+        CounterNotice.objects.filter(
+            case__status=CaseStatus.COUNTER_NOTICED,
+            window_ends_at__lt=now,
+            action_reported_at__isnull=True,
+            restored_at__isnull=True,
+        ).values_list("case_id", flat=True)
+    )
+    restored = 0
+    for case_id in due:
+        with transaction.atomic():
+            locked = _locked(case_id)
+            if locked.status != CaseStatus.COUNTER_NOTICED:
+                continue  # restored or reported meanwhile
+            _restore(
+                locked,
+                CaseAction.RESTORE,
+                actor=None,
+                reason="The notifier reported no court action within the window.",
+            )
+            CounterNotice.objects.filter(case=locked).update(restored_at=now, updated_at=now)
+            restored += 1
+    return restored
+
+
+def _restore(case: Case, action: str, *, actor, reason: str) -> None:
+    from .cases import _move
+    from .decisions import platform_event_queue
+
+    _move(case, action, actor=actor, reason=reason)
+    strikes_withdraw(case=case, reason=reason)
+    platform_event_queue(case=case, action=action, explanation=reason)
+    # A seller's appeal still waiting has what it asked for: close it, saying so.
+    Appeal.objects.filter(case=case, by=Appeal.By.SELLER, status=Appeal.Status.OPEN).update(
+        status=Appeal.Status.MOOT,
+        decided_at=timezone.now(),
+        decision_reason=f"The listing was restored: {reason}",
+        updated_at=timezone.now(),
+    )
+    complaint = case.complaint
+    listing = case.listing
+    email_queue(
+        topic="case.restored",
+        to=complaint.notifier_email,
+        subject=f"Complaint {complaint.reference}: listing {listing.external_id} restored",
+        body=f"{listing.platform} listing {listing.external_id} ({listing.title}) is restored: {reason}",
+        case=case,
+    )
+    seller_email = listing.seller.contact_email if listing.seller else ""
+    if seller_email:
+        email_queue(
+            topic="case.restored",
+            to=seller_email,
+            subject=f"Your listing {listing.external_id} is restored",
+            body=f"Your listing {listing.title} is restored: {reason}",
+            case=case,
+        )
+
+
+# Appeals ----------------------------------------------------------------------------
+
+
+def appeal_file(
+    *, case: Case, by: str, statement: str, actor=None, evidence: Sequence[dict] = ()
+) -> Appeal:
+    """Appeal a decision: the seller against a measure, the notifier against a rejection."""
+    statement = statement.strip()
+    if not statement:
+        raise DomainError("Say why the decision is wrong.", field="statement")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(case.pk)
+        if by == Appeal.By.SELLER:
+            # An appeal can be upheld only from where its reversal may start.
+            allowed = CASE_ALLOWED[CaseAction.REVERSE_MEASURE][0]
+        elif by == Appeal.By.NOTIFIER:
+            _check_notifier(actor, locked)
+            allowed = CASE_ALLOWED[CaseAction.REVERSE_REJECTION][0]
+        else:
+            raise DomainError("An appeal is by the seller or by the notifier.", field="by")
+        if locked.status not in allowed:
+            raise DomainError(
+                f"A case that is {locked.get_status_display().lower()} cannot be appealed "
+                f"by the {by}.",
+                field="statement",
+            )
+        if locked.decided_at is not None and now > locked.decided_at + APPEAL_PERIOD:
+            raise DomainError(
+                f"The decision of {locked.decided_at:%Y-%m-%d} can be appealed for six months; "
+                "that time is over.",
+                field="statement",
+            )
+        if Appeal.objects.filter(case=locked, by=by, status=Appeal.Status.OPEN).exists():
+            raise DomainError(
+                "An appeal of yours on this case is waiting already.", field="statement"
+            )
+        appeal = Appeal.objects.create(
+            case=locked, by=by, filed_by=actor, statement=statement, evidence=list(evidence)
+        )
+        CaseEvent.objects.create(
+            case=locked,
+            actor=actor,
+            action=CaseAction.APPEAL,
+            from_status=locked.status,
+            to_status=locked.status,
+            reason=statement,
+            data={"appeal": appeal.pk, "by": by},
+        )
+    return appeal
+
+
+def appeal_decide(*, actor, appeal: Appeal, uphold: bool, reason: str) -> Appeal:
+    """Decide an appeal; the moderator must not be the one who decided the case."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Explain the decision on the appeal.", field="reason")
+    now = timezone.now()
+    with transaction.atomic():
+        locked_appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        case = _locked(locked_appeal.case_id)
+        if not can_moderate_platform(access_for(actor), case.platform_id):
+            raise NotPermitted("Only the platform's moderators and the operator's decide appeals.")
+        if case.decided_by_id == actor.pk:
+            raise NotPermitted(
+                "You decided this case: another moderator decides its appeal (DSA Art. 20(6))."
+            )
+        if locked_appeal.status != Appeal.Status.OPEN:
+            raise DomainError("This appeal is decided already.", field="appeal")
+        locked_appeal.status = Appeal.Status.UPHELD if uphold else Appeal.Status.DISMISSED
+        locked_appeal.decided_by = actor
+        locked_appeal.decided_at = now
+        locked_appeal.decision_reason = reason
+        locked_appeal.save(
+            update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"]
+        )
+        if not uphold:
+            CaseEvent.objects.create(
+                case=case,
+                actor=actor,
+                action=CaseAction.APPEAL_DISMISS,
+                from_status=case.status,
+                to_status=case.status,
+                reason=reason,
+                data={"appeal": locked_appeal.pk},
+            )
+        elif locked_appeal.by == Appeal.By.SELLER:
+            _restore(case, CaseAction.REVERSE_MEASURE, actor=actor, reason=reason)
+        else:
+            from .cases import Decision, _move, _notify, _statement
+
+            case.decided_by = actor
+            case.decided_at = now
+            # The notice was founded after all: it no longer counts toward misuse.
+            case.manifestly_unfounded = False
+            _move(
+                case,
+                CaseAction.REVERSE_REJECTION,
+                actor=actor,
+                reason=reason,
+                data={"appeal": locked_appeal.pk},
+                fields=["decided_by", "decided_at", "manifestly_unfounded"],
+            )
+            _statement(case, Decision(action=CaseAction.REMOVE, explanation=reason), reason, now)
+            strike_add(case=case)
+            _notify(case, CaseAction.REMOVE, reason)
+        _tell_appellant(locked_appeal, case, uphold, reason)
+    return locked_appeal
+
+
+def _tell_appellant(appeal: Appeal, case: Case, uphold: bool, reason: str) -> None:
+    outcome = "upheld: the decision is reversed" if uphold else "dismissed: the decision stands"
+    if appeal.by == Appeal.By.NOTIFIER:
+        to = case.complaint.notifier_email
+    else:
+        notice = CounterNotice.objects.filter(case=case).first()
+        to = (
+            notice.seller_email
+            if notice
+            else (case.listing.seller.contact_email if case.listing.seller else "")
+        )
+    if to:
+        email_queue(
+            topic=f"appeal.{appeal.status}",
+            to=to,
+            subject=f"Your appeal about listing {case.listing.external_id} was {appeal.status}",
+            body=f"Your appeal was {outcome}.\n\nReason: {reason}",
+            case=case,
+        )
+
+
+# Strikes ----------------------------------------------------------------------------
+
+
+def strike_add(*, case: Case) -> Strike | None:
+    """Count an upheld removal or restriction against the seller (once per case)."""
+    seller = case.listing.seller
+    if seller is None or Strike.objects.filter(case=case, withdrawn_at__isnull=True).exists():
+        return None
+    months = _policy("TAKEDOWN_STRIKE_MONTHS", 12)
+    strike = Strike.objects.create(
+        seller=seller,
+        case=case,
+        expires_at=timezone.now() + datetime.timedelta(days=round(30.44 * months)),
+    )
+    _seller_policy_check(seller, case)
+    return strike
+
+
+def strikes_withdraw(*, case: Case, reason: str) -> int:
+    """Withdraw the strikes a reversed or lifted measure caused."""
+    now = timezone.now()
+    withdrawn = Strike.objects.filter(case=case, withdrawn_at__isnull=True).update(
+        withdrawn_at=now, withdrawn_reason=reason[:2000], updated_at=now
+    )
+    seller = case.listing.seller
+    if withdrawn and seller is not None and seller.suspension_recommended_at is not None:
+        if seller_active_strikes(seller) < _policy("TAKEDOWN_STRIKES_TO_SUSPEND", 3):
+            Seller.objects.filter(pk=seller.pk).update(suspension_recommended_at=None)
+    return withdrawn
+
+
+def seller_active_strikes(seller: Seller) -> int:
+    return Strike.objects.filter(
+        seller=seller, withdrawn_at__isnull=True, expires_at__gt=timezone.now()
+    ).count()
+
+
+def _seller_policy_check(seller: Seller, case: Case) -> None:
+    threshold = _policy("TAKEDOWN_STRIKES_TO_SUSPEND", 3)
+    active = seller_active_strikes(seller)
+    if active < threshold or seller.suspension_recommended_at is not None:
+        return
+    now = timezone.now()
+    Seller.objects.filter(pk=seller.pk).update(suspension_recommended_at=now)
+    seller.suspension_recommended_at = now
+    CaseEvent.objects.create(
+        case=case,
+        action=CaseAction.SUSPENSION_RECOMMENDED,
+        from_status=case.status,
+        to_status=case.status,
+        reason=(
+            f"{active} active strikes in {_policy('TAKEDOWN_STRIKE_MONTHS', 12)} months "
+            f"(policy: {threshold}): suspension of the seller's account recommended."
+        ),
+        data={"seller": seller.external_id, "strikes": active},
+    )
+
+
+# Misuse --------------------------------------------------------------------------
+
+
+def _notifier_org(case: Case) -> Organisation:
+    return case.complaint.agent or case.complaint.rights_holder
+
+
+def notifier_misuse_check(*, case: Case) -> None:
+    """After a manifestly unfounded notice: warn, then suspend the notifier's filing."""
+    org = _notifier_org(case)
+    since = timezone.now() - datetime.timedelta(days=365)
+    unfounded = Case.objects.filter(
+        Q(complaint__agent=org) | Q(complaint__agent__isnull=True, complaint__rights_holder=org),
+        manifestly_unfounded=True,
+        decided_at__gte=since,
+    ).count()
+    now = timezone.now()
+    if unfounded >= _policy("TAKEDOWN_MISUSE_SUSPEND", 5):
+        days = _policy("TAKEDOWN_MISUSE_SUSPEND_DAYS", 30)
+        until = now + datetime.timedelta(days=days)
+        reason = (
+            f"{unfounded} notices of the last twelve months were manifestly unfounded; "
+            f"filing is suspended for {days} days (DSA Art. 23(2))."
+        )
+        Organisation.objects.filter(pk=org.pk).update(
+            filing_suspended_until=until, filing_suspension_reason=reason
+        )
+        _tell_notifier_org(org, case, "Filing suspended", reason)
+    elif unfounded >= _policy("TAKEDOWN_MISUSE_WARN", 3) and (
+        org.misuse_warned_at is None or org.misuse_warned_at < since
+    ):
+        reason = (
+            f"{unfounded} notices of the last twelve months were manifestly unfounded; more "
+            "will suspend your filing (DSA Art. 23(2))."
+        )
+        Organisation.objects.filter(pk=org.pk).update(misuse_warned_at=now)
+        _tell_notifier_org(org, case, "Warning about unfounded notices", reason)
+
+
+def _tell_notifier_org(org: Organisation, case: Case, subject: str, reason: str) -> None:
+    for to in {org.contact_email, case.complaint.notifier_email} - {""}:
+        email_queue(topic="notifier.misuse", to=to, subject=subject, body=reason, case=case)
+
+
+def check_may_file(org: Organisation) -> None:
+    """Refuse a notice from a notifier whose filing is suspended, saying until when and why."""
+    if org.filing_suspended_until and org.filing_suspended_until > timezone.now():
+        raise NotPermitted(
+            f"{org} may not file complaints until {org.filing_suspended_until:%Y-%m-%d}: "
+            f"{org.filing_suspension_reason}"
+        )
+
+
+# Trusted flaggers -------------------------------------------------------------------
+
+
+def trusted_flagger_designate(*, actor, organisation: Organisation, trusted: bool) -> Organisation:
+    """Designate (or end the designation of) a trusted flagger: the operator only."""
+    if not access_for(actor).is_operator:
+        raise NotPermitted("Only the operator designates trusted flaggers.")
+    if organisation.kind not in (Organisation.Kind.RIGHTS_HOLDER, Organisation.Kind.AGENT):
+        raise DomainError(
+            "Rights holders and agents file notices; only they can be trusted flaggers."
+        )
+    organisation.trusted_flagger_since = timezone.now() if trusted else None
+    organisation.save(update_fields=["trusted_flagger_since", "updated_at"])
+    return organisation
+
+
+def trusted_flaggers_recompute_accuracy() -> int:
+    """Recompute each trusted flagger's accuracy: upheld share of its decisions of the last year."""
+    from .complaints import notifier_acceptance
+
+    orgs = list(Organisation.objects.filter(trusted_flagger_since__isnull=False))
+    for org in orgs:
+        Organisation.objects.filter(pk=org.pk).update(
+            trusted_flagger_accuracy=notifier_acceptance(org, minimum=1)
+        )
+    return len(orgs)
+
+
+# Shared -------------------------------------------------------------------------------
+
+
+def _locked(case_id: int) -> Case:
+    from .cases import _locked as locked
+
+    return locked(case_id)
+
+
+def _check_notifier(actor, case: Case) -> None:
+    from .cases import check_notifier
+
+    check_notifier(actor, case)

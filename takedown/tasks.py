@@ -1,0 +1,51 @@
+"""Tasks of the takedown domain: outbox delivery, case sweeps."""
+
+import logging
+
+from celery import shared_task
+
+from takedown.services import cases, outbox, remedies
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="takedown.deliver_outbox_message", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def deliver_outbox_message(message_id: int) -> str:
+    """Send one outbox message; a failure is recorded and retried by the sweep."""
+    message = outbox.outbox_deliver(message_id=message_id)
+    return "skipped" if message is None else str(message.status)
+
+
+@shared_task(name="takedown.resume_outbox", acks_late=True, soft_time_limit=120, time_limit=150)
+def resume_outbox() -> int:
+    """Queue outbox messages due for (another) attempt (every minute)."""
+    return outbox.outbox_resume()
+
+
+@shared_task(
+    name="takedown.close_unanswered_cases", acks_late=True, soft_time_limit=120, time_limit=150
+)
+def close_unanswered_cases() -> int:
+    """Close cases whose notifier did not answer a request for information in time (hourly)."""
+    return cases.cases_close_unanswered()
+
+
+@shared_task(
+    name="takedown.restore_after_counter_notices",
+    acks_late=True,
+    soft_time_limit=300,
+    time_limit=330,
+)
+def restore_after_counter_notices() -> int:
+    """Restore listings whose counter-notice window closed without a court action (every 10 min)."""
+    return remedies.counter_notices_restore_due()
+
+
+@shared_task(
+    name="takedown.recompute_trusted_flaggers", acks_late=True, soft_time_limit=300, time_limit=330
+)
+def recompute_trusted_flaggers() -> int:
+    """Recompute each trusted flagger's accuracy (daily)."""
+    return remedies.trusted_flaggers_recompute_accuracy()
