@@ -23,13 +23,14 @@ SHELL := bash
 .ONESHELL:
 .DEFAULT_GOAL := help
 
-.PHONY: help install run test test-services lint clean distclean
+.PHONY: help install run test test-services lint security clean distclean
 
 help:
 	@echo "make run            set up, load demo data, run on http://$(HOST):$(PORT)/"
 	@echo "make test           set up and run the test suite (services it lacks are skipped)"
 	@echo "make test-services  the suite against PostgreSQL + Redis + a real worker (nothing skips)"
 	@echo "make lint           ruff check, format check and mypy"
+	@echo "make security       bandit (high findings fail) and a dependency audit"
 	@echo "make clean          remove var/ (demo database, uploads, logs) and caches"
 	@echo "make distclean      clean, and remove $(VENV)"
 
@@ -102,6 +103,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy takedown rightsholders listings
+
+# bandit fails on any high-severity finding; .ci/audit on a known-vulnerable dependency.
+security: $(STAMP)
+	$(BIN)/bandit -q -r takedown listings rightsholders --severity-level high
+	$(BIN)/python .ci/audit
 
 clean:
 	if [ -f var/redis.pid ]; then kill -TERM "$$(cat var/redis.pid)" 2>/dev/null || true; fi
