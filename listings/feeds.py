@@ -59,6 +59,9 @@ Identifier = Annotated[str, BeforeValidator(_number_to_text), Field(min_length=1
 OptionalText = Annotated[str, BeforeValidator(_number_to_text)]
 
 
+MAX_IMAGE_URL_BYTES = 2000
+
+
 class ListingLine(BaseModel):
     """One listing as a platform sends it; unknown fields are kept in ``model_extra``."""
 
@@ -93,6 +96,14 @@ class ListingLine(BaseModel):
         bad = [v for v in cleaned if not _is_http_url(v)]
         if bad:
             raise ValueError(f"must be http or https URLs; {bad[0][:80]!r} is not")
+        # Characters outside ASCII take up to 4 bytes: 2,000 of them would not fit
+        # the database's index of (listing, image URL), and a whole batch would fail.
+        long = [v for v in cleaned if len(v.encode()) > MAX_IMAGE_URL_BYTES]
+        if long:
+            raise ValueError(
+                f"an image URL may be at most {MAX_IMAGE_URL_BYTES} bytes in UTF-8; "
+                f"{long[0][:80]!r}... is {len(long[0].encode())}"
+            )
         return list(dict.fromkeys(cleaned))
 
     @field_validator("currency")

@@ -291,8 +291,6 @@ class ImageBlob(TimeStampedModel):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     thumbnail = models.FileField(upload_to="thumbnails/%Y/%m/")
-    # Perceptual hashes as hex strings, computed by listings.matching.images.
-    hashes = models.JSONField(default=dict)
     # The matching engine's view hashes (listings.matching.image_index.
     # listing_view_hashes): {"engine", "views": [...], "phash": [hex], "dhash": [hex]}.
     # Scans search with them and never decode the image again.

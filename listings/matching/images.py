@@ -116,6 +116,9 @@ def thumbnail(image: Image.Image, *, size: tuple[int, int] = (160, 160)) -> byte
     small = image.copy()
     small.thumbnail(size, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    # Quality 80 keeps a 160-pixel product photo recognisable at ~5 KB.
-    small.save(buffer, THUMBNAIL_FORMAT, quality=80, method=4)
+    # Quality 80 keeps a 160-pixel product photo recognisable at a few KB.
+    # method=2: 0.7 ms for a 160-px photo against 1.4 ms at the default 4, for
+    # files ~6 % larger (measured on 800-px shots decoded small; method 0 is
+    # 0.5 ms but ~50 % larger). Thumbnails are made for every listing image.
+    small.save(buffer, THUMBNAIL_FORMAT, quality=80, method=2)
     return buffer.getvalue()

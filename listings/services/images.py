@@ -21,7 +21,7 @@ from PIL import Image
 
 from listings.fetch import FetchedImage, FetchRefused, FetchTransient, fetch_image
 from listings.matching.image_index import listing_view_hashes
-from listings.matching.images import THUMBNAIL_EXTENSION, decode_small, image_hashes, thumbnail
+from listings.matching.images import THUMBNAIL_EXTENSION, decode_small, thumbnail
 from listings.matching.stored import encode_views
 from listings.models import ImageBlob, ListingImage
 from takedown.states import ImageStatus
@@ -33,12 +33,13 @@ logger = logging.getLogger(__name__)
 ERROR_MAX_CHARS = 500
 
 
-# Listing images' thumbnails and legacy perceptual hashes (ImageBlob.hashes)
-# are taken from a copy decoded to the thumbnail's size: imagehash shrinks to
-# 32 px (phash) or 9 px (dhash) anyway. For an 800-px JPEG, draft mode then
-# decodes at a quarter scale (200 px) instead of the full 800 px resized to
-# 512: 3.5 against 14 ms a picture in the end-to-end bench, and the thumbnail
-# needs no second resize. The engine's view hashes are computed from the bytes.
+# A listing image's thumbnail is made from a copy decoded to the thumbnail's
+# size: for an 800-px JPEG, draft mode decodes at a quarter scale (200 px)
+# instead of the full 800 px, and only a 200 -> 160 resize remains. The
+# engine's view hashes are computed from the bytes (its own gray decode at
+# 1/8), as its ``search`` does. No other hashes are kept: the engine's view
+# hashes are what scans search with (the earlier ``ImageBlob.hashes``, four
+# imagehash hashes of the thumbnail, cost ~2.8 ms an image and nothing read them).
 DECODE_SIDE = 160
 
 
@@ -155,7 +156,6 @@ def _blob_for(fetched: FetchedImage, new_blobs: dict[str, ImageBlob]) -> int | s
     )
     try:
         image = decode_small(fetched.data, max_side=DECODE_SIDE)
-        hashes = image_hashes(image)
         # From the bytes, as the engine's own search does: a gray decode at the
         # engine's working size (JPEG draft mode), not a resize of ``image``.
         view_hashes = encode_views(*listing_view_hashes(fetched.data))
@@ -169,7 +169,6 @@ def _blob_for(fetched: FetchedImage, new_blobs: dict[str, ImageBlob]) -> int | s
         size_bytes=checked.size,
         width=checked.width,
         height=checked.height,
-        hashes=hashes,
         view_hashes=view_hashes,
     )
     blob.thumbnail.save(f"{sha256}{THUMBNAIL_EXTENSION}", ContentFile(thumbnail_bytes), save=False)

@@ -575,3 +575,22 @@ def test_a_page_number_that_cannot_be_read_is_refused(client, token_a, query, me
 def test_a_valid_page_number_is_served(client, token_a):
     response = client.get("/api/v1/feeds?page=1", HTTP_AUTHORIZATION=f"Bearer {token_a}")
     assert response.status_code == 200
+
+
+def test_an_image_url_too_long_in_bytes_is_refused_on_its_line_and_the_rest_land(
+    world, client, push, token_a
+):
+    # given an image URL of 1,000 characters that are 3 bytes each in UTF-8 (3,000 bytes:
+    # more than the index of listing image URLs takes), and one of exactly 2,000 ASCII bytes
+    wide = "https://img.example.com/" + "鞋" * 1000
+    ascii_max = "https://img.example.com/" + "a" * (2000 - len("https://img.example.com/"))
+    lines = [line(1, images=[ascii_max]), line(2, images=[wide]), line(3)]
+    # when the feed is pushed
+    status = status_of(client, push(jsonl(lines), token_a), token_a)
+    # then line 2 is refused naming the field and the limit, and the others land with their images
+    assert (status["accepted"], status["rejected"]) == (2, 1)
+    (error,) = status["errors"]
+    assert (error["line"], error["field"]) == (2, "images")
+    assert "at most 2000 bytes" in error["message"] and "3024" in error["message"]
+    kept = Listing.objects.get(platform=world.platform_a.platform, external_id="L1")
+    assert kept.images.get().url == ascii_max

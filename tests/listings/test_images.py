@@ -4,6 +4,7 @@ import factory
 import pytest
 from PIL import Image
 
+from listings.matching.stored import decode_views
 from listings.models import ImageBlob, ListingImage
 from listings.services import images as image_services
 from listings.services.images import listing_image_fetch
@@ -70,7 +71,8 @@ def test_a_png_is_fetched_thumbnailed_and_hashed(image_server, connections, allo
     blob = image.blob
     assert (blob.content_type, blob.width, blob.height) == ("image/png", 64, 48)
     assert blob.size_bytes == len(png_bytes(64, 48))
-    assert len(blob.hashes["phash"]) == 16
+    views, hashes = decode_views(blob.view_hashes)
+    assert views[0] == "whole" and hashes.shape == (2, len(views))
     with blob.thumbnail.open("rb") as f, Image.open(f) as thumb:
         assert thumb.format == "WEBP"
 
