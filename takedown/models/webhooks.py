@@ -43,6 +43,9 @@ class WebhookEndpoint(TimeStampedModel):
     )
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Why it was disabled when the workbench did it (the receiver answered 410 Gone);
+    # empty when the platform's administrator disabled it.
+    disabled_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["platform", "-created_at"]

@@ -2,7 +2,8 @@
 
 Every attempt is logged (OutboxAttempt): when, how long, the receiver's HTTP
 status and answer, or the error. A webhook to an endpoint disabled since the
-message was queued is given up at once; every other failure is retried.
+message was queued, or answered 410 Gone (which disables the endpoint), is
+given up at once; every other failure is retried.
 """
 
 import datetime
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from takedown.models import Case, Complaint, OutboxAttempt, OutboxMessage
 
-from .webhooks import WebhookGone, webhook_send
+from .webhooks import WebhookGone, webhook_endpoint_gone, webhook_send
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
             attempt.excerpt = getattr(exc, "excerpt", "")
             if isinstance(exc, WebhookGone) or message.attempts >= MAX_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
+                if isinstance(exc, WebhookGone) and exc.status_code == 410 and message.endpoint_id:
+                    webhook_endpoint_gone(endpoint_id=message.endpoint_id, reason=str(exc))
             else:
                 delay = min(BACKOFF_CAP, datetime.timedelta(minutes=2 ** (message.attempts - 1)))
                 message.next_attempt_at = timezone.now() + delay

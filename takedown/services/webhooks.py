@@ -53,7 +53,14 @@ class WebhookFailed(Exception):
 
 
 class WebhookGone(WebhookFailed):
-    """The endpoint was disabled after the message was queued: nothing left to retry."""
+    """Nothing left to retry: the endpoint was disabled, or its receiver answered 410 Gone.
+
+    410 is the receiver saying the URL is gone for good (the convention of REST
+    hooks, which unsubscribe on it); retrying for a day would only fill its
+    logs. The outbox gives the message up and disables the endpoint
+    (``webhook_endpoint_gone``), so later decisions are not sent there either;
+    they stay in the pull feed, and the platform registers a new URL.
+    """
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,20 @@ def webhook_endpoint_disable(*, actor, endpoint: WebhookEndpoint) -> WebhookEndp
     return locked
 
 
+def webhook_endpoint_gone(*, endpoint_id: int, reason: str) -> bool:
+    """Disable an endpoint whose receiver answered 410 Gone; return whether this call did.
+
+    A conditional update, not a lock: two deliveries answered 410 at once both
+    give up, and the endpoint is disabled once, with the first reason.
+    """
+    now = timezone.now()
+    return bool(
+        WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).update(
+            active=False, disabled_at=now, disabled_reason=reason[:300], updated_at=now
+        )
+    )
+
+
 # Delivery ----------------------------------------------------------------------
 
 
@@ -237,6 +258,12 @@ def webhook_send(message: OutboxMessage) -> WebhookResponse:
     except (HTTPError, OSError) as exc:
         raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
     text = excerpt.decode("utf-8", errors="replace")
+    if response.status == 410:
+        raise WebhookGone(
+            f"{target.host} answered 410 Gone: the receiver no longer wants this webhook",
+            status_code=410,
+            excerpt=text,
+        )
     if not 200 <= response.status < 300:
         raise WebhookFailed(
             f"{target.host} answered {response.status}", status_code=response.status, excerpt=text

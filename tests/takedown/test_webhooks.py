@@ -389,6 +389,34 @@ def test_a_disabled_webhook_gets_nothing_more(
     assert PlatformDecision.objects.count() == 2
 
 
+@pytest.mark.django_db
+def test_a_receiver_answering_410_gone_is_not_retried_and_its_webhook_is_disabled(
+    world, cases, receiver, allow_loopback, django_capture_on_commit_callbacks
+):
+    # given a webhook whose receiver says the URL is gone for good
+    endpoint, _ = webhook_endpoint_create(
+        actor=world.platform_a.admin, platform=world.platform_a.platform, url=receiver.url
+    )
+    receiver.status = 410
+    # when a decision is sent to it
+    decide(world, cases[0], REMOVE, django_capture_on_commit_callbacks)
+    # then the delivery is given up after the one attempt, not scheduled again
+    message = OutboxMessage.objects.get(endpoint=endpoint)
+    assert (message.status, message.attempts, message.last_status_code) == ("failed", 1, 410)
+    assert "410 Gone" in message.last_error
+    # and the webhook is disabled, saying why
+    endpoint.refresh_from_db()
+    assert endpoint.active is False and endpoint.disabled_at is not None
+    assert "410 Gone" in endpoint.disabled_reason
+    # and later sweeps and decisions send it nothing more; the pull feed still has both
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    outbox.outbox_resume()
+    decide(world, cases[1], REMOVE, django_capture_on_commit_callbacks)
+    assert len(receiver.requests) == 1
+    assert OutboxMessage.objects.filter(endpoint=endpoint).count() == 1
+    assert PlatformDecision.objects.count() == 2
+
+
 # URLs -----------------------------------------------------------------------------
 
 
