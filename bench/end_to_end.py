@@ -397,6 +397,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8098)
     parser.add_argument("--image-port", type=int, default=8099)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run each worker in one process (--pool solo) under cProfile and print where "
+        "its time went (CPU figures then include the profiler's overhead)",
+    )
     args = parser.parse_args()
     worker_processes, concurrency = (int(x) for x in args.workers.split("x"))
     rng = random.Random(7)
@@ -494,13 +500,17 @@ def main() -> None:
             spawn(
                 [
                     sys.executable,
+                    *(
+                        ["-m", "cProfile", "-o", str(logs / f"worker-{n}.prof")]
+                        if args.profile
+                        else []
+                    ),
                     "-m",
                     "celery",
                     "-A",
                     "takedown",
                     "worker",
-                    "--concurrency",
-                    str(concurrency),
+                    *(["--pool", "solo"] if args.profile else ["--concurrency", str(concurrency)]),
                     "--hostname",
                     f"bench{n}@%h",
                     "--queues",
@@ -601,6 +611,20 @@ def main() -> None:
     finally:
         stop(procs)
         image_server.shutdown()
+    if args.profile:
+        print_profiles(sorted(logs.glob("worker-*.prof")))
+
+
+def print_profiles(paths: list[Path]) -> None:
+    """The workers' functions by own time and by cumulative time, all workers together."""
+    import pstats
+
+    if not paths:
+        print("no profile was written (did the workers stop cleanly?)")
+        return
+    stats = pstats.Stats(*(str(p) for p in paths))
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":

@@ -101,8 +101,14 @@ def check_upload(
     declared_type: str | None,
     allow: frozenset[Kind],
     field_name: str,
+    decode: bool = True,
 ) -> CheckedFile:
-    """Return what ``upload`` really is, or raise UploadRejected saying why it is refused."""
+    """Return what ``upload`` really is, or raise UploadRejected saying why it is refused.
+
+    An image is decoded (at reduced scale) to prove its pixel data reads;
+    ``decode=False`` leaves that to a caller that decodes it anyway and refuses
+    what fails (listing image intake), so an image is not decoded twice.
+    """
     label = f"{name or 'The file'}"
 
     def refuse(problem: str) -> UploadRejected:
@@ -131,7 +137,7 @@ def check_upload(
         raise refuse(f"it was sent as {declared} but the content is a {fmt.label}.")
 
     if fmt.kind == "image":
-        width, height = _check_image(upload, refuse)
+        width, height = _check_image(upload, refuse, decode=decode)
         checked = CheckedFile(fmt, size, _sha256(upload), width=width, height=height)
     else:
         checked = CheckedFile(fmt, size, _sha256(upload), pages=_check_pdf(upload, refuse))
@@ -139,7 +145,7 @@ def check_upload(
     return checked
 
 
-def _check_image(upload: IO[bytes], refuse) -> tuple[int, int]:
+def _check_image(upload: IO[bytes], refuse, *, decode: bool) -> tuple[int, int]:
     max_pixels = settings.TAKEDOWN_IMAGE_MAX_PIXELS
     try:
         with warnings.catch_warnings():
@@ -154,6 +160,8 @@ def _check_image(upload: IO[bytes], refuse) -> tuple[int, int]:
                     )
                 im.verify()
             upload.seek(0)
+            if not decode:
+                return width, height
             with Image.open(upload) as im:
                 # Decode for real (verify() does not decode JPEG data); draft mode
                 # makes JPEG decode at reduced scale, so this stays cheap.

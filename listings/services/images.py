@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from PIL import Image
 
@@ -41,6 +42,10 @@ ERROR_MAX_CHARS = 500
 # hashes are what scans search with (the earlier ``ImageBlob.hashes``, four
 # imagehash hashes of the thumbnail, cost ~2.8 ms an image and nothing read them).
 DECODE_SIDE = 160
+# Downloaded images held in memory at once by a task before their blobs are
+# looked up together (a batch of 100 photos is a few MB; a batch of huge ones
+# is looked up in several goes).
+HELD_BYTES_MAX = 64 * 2**20
 
 
 @dataclass
@@ -100,23 +105,51 @@ def listing_images_fetch(
     fetched: dict[int, tuple[int | str, bool]] = {}  # image id -> (blob id or sha256, attempted)
     failed: dict[int, tuple[str, bool]] = {}  # image id -> (error, attempted)
     new_blobs: dict[str, ImageBlob] = {}  # by sha256, stored together below
+    # Downloaded bytes wait here so that one query finds the blobs already
+    # stored for all of them; flushed whenever they pass HELD_BYTES_MAX.
+    held: list[tuple[ListingImage, FetchedImage, str]] = []
+    held_bytes = 0
+
+    def flush() -> None:
+        nonlocal held_bytes
+        stored = _stored_blob_ids({sha256 for _, _, sha256 in held})
+        for image, data, sha256 in held:
+            try:
+                ref = stored.get(sha256) or _blob_for(data, sha256, new_blobs)
+            except UploadRejected as exc:
+                failed[image.pk] = (exc.message, True)
+                continue
+            fetched[image.pk] = (ref, True)
+            known[image.url] = ref
+        held.clear()
+        held_bytes = 0
+
     try:
         for image in pending:
             if image.url in known:
                 fetched[image.pk] = (known[image.url], False)
                 continue
+            if any(image.url == other.url for other, _, _ in held):
+                continue  # settled below, after its twin's bytes are stored
             try:
                 data = fetch(image.url)
-                blob_ref = _blob_for(data, new_blobs)
             except FetchTransient as exc:
                 _record_attempt(image.pk, error=exc.message)
                 done.transient.append((image.pk, exc))
                 continue
-            except (FetchRefused, UploadRejected) as exc:
+            except FetchRefused as exc:
                 failed[image.pk] = (exc.message, True)
                 continue
-            fetched[image.pk] = (blob_ref, True)
-            known[image.url] = blob_ref
+            held.append((image, data, hashlib.sha256(data.data).hexdigest()))
+            held_bytes += len(data.data)
+            if held_bytes > HELD_BYTES_MAX:
+                flush()
+        if held:
+            flush()
+        # Images whose URL was fetched for another image of this batch.
+        for image in pending:
+            if image.pk not in fetched and image.pk not in failed and image.url in known:
+                fetched[image.pk] = (known[image.url], False)
     except BaseException:
         for blob in new_blobs.values():
             blob.thumbnail.delete(save=False)
@@ -135,27 +168,23 @@ def listing_image_fail(*, image_id: int, reason: str) -> ListingImage | None:
     return _mark_failed(image_id, error=reason, attempted=False)
 
 
-def _blob_for(fetched: FetchedImage, new_blobs: dict[str, ImageBlob]) -> int | str:
-    """Return the id of the blob of these bytes, or the sha256 of a new blob added to ``new_blobs``.
+def _blob_for(fetched: FetchedImage, sha256: str, new_blobs: dict[str, ImageBlob]) -> str:
+    """Check, decode and hash bytes no stored blob has; return their sha256, the blob in ``new_blobs``.
 
-    Bytes seen before are neither checked nor decoded again.
+    Bytes seen before in this batch are neither checked nor decoded again.
     """
-    sha256 = hashlib.sha256(fetched.data).hexdigest()
     if sha256 in new_blobs:
         return sha256
-    existing = _existing_blob(sha256)
-    if existing is not None:
-        return existing.pk
-
     checked = check_upload(
         io.BytesIO(fetched.data),
         name="",  # a URL's suffix says nothing reliable about its content
         declared_type=fetched.content_type,
         allow=frozenset({"image"}),
         field_name="url",
+        decode=False,  # decoded below, and refused there if it does not decode
     )
     try:
-        image = decode_small(fetched.data, max_side=DECODE_SIDE)
+        image = decode_small(fetched.data, max_side=DECODE_SIDE, resample=Image.Resampling.BILINEAR)
         # From the bytes, as the engine's own search does: a gray decode at the
         # engine's working size (JPEG draft mode), not a resize of ``image``.
         view_hashes = encode_views(*listing_view_hashes(fetched.data))
@@ -205,47 +234,63 @@ def _store_blobs(blobs: list[ImageBlob]) -> dict[str, int]:
     return ids
 
 
-def _existing_blob(sha256: str) -> ImageBlob | None:
-    return ImageBlob.objects.filter(sha256=sha256).first()
+def _stored_blob_ids(sha256s: set[str]) -> dict[str, int]:
+    return dict(ImageBlob.objects.filter(sha256__in=sha256s).values_list("sha256", "pk"))
 
 
 def _settle(
     *, fetched: Mapping[int, tuple[int, bool]], failed: Mapping[int, tuple[str, bool]]
 ) -> dict[int, ListingImage]:
-    """Mark images fetched (with their blob) or failed, in one transaction; return the rows.
+    """Mark images fetched (with their blob) or failed; return the rows as they are now.
 
-    Only rows still pending change: one settled meanwhile by another worker is returned as it is.
+    Only rows still pending change (each UPDATE says ``status = pending``), so a
+    row settled meanwhile by another worker keeps what that worker stored. Set
+    updates, a few statements a batch: ``bulk_update`` compiled a ``CASE`` of
+    six fields a row in Python, ~4 ms a listing image in the end-to-end bench.
     """
     if not fetched and not failed:
         return {}
     now = timezone.now()
+    pending = ListingImage.objects.filter(status=ImageStatus.PENDING)
     with transaction.atomic():
-        rows = list(ListingImage.objects.select_for_update().filter(pk__in=[*fetched, *failed]))
-        changed: list[ListingImage] = []
-        for image in rows:
-            if image.status != ImageStatus.PENDING:
+        # Rows grouped by what they are set to: one UPDATE a group.
+        by_blob: dict[tuple[int, bool], list[int]] = {}
+        for pk, (blob_id, attempted) in fetched.items():
+            by_blob.setdefault((blob_id, attempted), []).append(pk)
+        for attempted in (False, True):
+            ids = [pk for (_, tried), pks in by_blob.items() if tried == attempted for pk in pks]
+            if not ids:
                 continue
-            if image.pk in fetched:
-                image.blob_id, attempted = fetched[image.pk]
-                image.status = ImageStatus.FETCHED
-                image.fetched_at = now
-                image.error = ""
-            else:
-                error, attempted = failed[image.pk]
-                image.status = ImageStatus.FAILED
-                image.error = error[:ERROR_MAX_CHARS]
-            image.attempts += int(attempted)
-            image.updated_at = now
-            changed.append(image)
-        ListingImage.objects.bulk_update(
-            changed, ["status", "blob", "fetched_at", "error", "attempts", "updated_at"]
-        )
-    for image in changed:
-        if image.status == ImageStatus.FETCHED:
-            logger.debug("listing image %s fetched as blob %s", image.pk, image.blob_id)
-        else:
-            logger.info("listing image %s failed: %s", image.pk, image.error)
-    return {image.pk: image for image in rows}
+            pending.filter(pk__in=ids).update(
+                status=ImageStatus.FETCHED,
+                blob_id=Case(
+                    *(
+                        When(pk__in=pks, then=Value(blob_id))
+                        for (blob_id, tried), pks in by_blob.items()
+                        if tried == attempted
+                    ),
+                    output_field=IntegerField(),
+                ),
+                fetched_at=now,
+                error="",
+                attempts=F("attempts") + int(attempted),
+                updated_at=now,
+            )
+        by_error: dict[tuple[str, bool], list[int]] = {}
+        for pk, (error, attempted) in failed.items():
+            by_error.setdefault((error[:ERROR_MAX_CHARS], attempted), []).append(pk)
+        for (error, attempted), pks in by_error.items():
+            pending.filter(pk__in=pks).update(
+                status=ImageStatus.FAILED,
+                error=error,
+                attempts=F("attempts") + int(attempted),
+                updated_at=now,
+            )
+    rows = {image.pk: image for image in ListingImage.objects.filter(pk__in=[*fetched, *failed])}
+    for pk in failed:
+        if pk in rows and rows[pk].status == ImageStatus.FAILED:
+            logger.info("listing image %s failed: %s", pk, rows[pk].error)
+    return rows
 
 
 def _mark_failed(image_id: int, *, error: str, attempted: bool) -> ListingImage | None:

@@ -11,7 +11,7 @@ from listings.services.images import listing_image_fetch
 from listings.tasks.images import fetch_listing_images
 from takedown.celery import app
 from takedown.states import ImageStatus
-from tests.files import png_bomb_bytes, png_bytes
+from tests.files import jpeg_bytes, png_bomb_bytes, png_bytes
 from tests.listings import test_fetch
 from tests.listings.factories import ListingFactory
 
@@ -250,7 +250,7 @@ def test_two_workers_storing_the_same_bytes_end_with_one_blob(
     first = ListingImageFactory(url=image_server.serve("/a.png", png_bytes(seed=7)))
     listing_image_fetch(image_id=first.pk)
     second = ListingImageFactory(url=image_server.serve("/b.png", png_bytes(seed=7)))
-    monkeypatch.setattr(image_services, "_existing_blob", lambda sha256: None)
+    monkeypatch.setattr(image_services, "_stored_blob_ids", lambda sha256s: {})
     # when the second worker stores the same bytes
     listing_image_fetch(image_id=second.pk)
     # then the unique sha256 makes it use the existing blob, and its own thumbnail is removed
@@ -290,10 +290,56 @@ def test_a_batch_of_images_costs_a_few_queries_not_a_few_per_image(
     ]
     images.append(ListingImageFactory(url=image_server.serve("/gone.png", b"x", status=404)))
     # when they are fetched as one batch
-    # then the rows are read, blobs stored and rows settled in a fixed number of
-    # queries; only the per-image blob lookup by SHA-256 grows with the batch
-    with django_assert_max_num_queries(19 + 8):
+    # then the rows are read, blobs looked up and stored and rows settled in a
+    # fixed number of queries: none is made per image
+    with django_assert_max_num_queries(10):
         done = image_services.listing_images_fetch(image_ids=[image.pk for image in images])
     statuses = [done.images[image.pk].status for image in images]
     assert statuses == [ImageStatus.FETCHED] * 19 + [ImageStatus.FAILED]
     assert ImageBlob.objects.count() == 19
+
+
+@pytest.mark.parametrize("held_bytes_max", [1, 64 * 2**20])
+def test_a_batch_held_in_several_goes_or_one_settles_the_same(
+    image_server, connections, allow_loopback_server, monkeypatch, held_bytes_max
+):
+    # given bytes already stored as a blob, the same new bytes at two URLs, and other new bytes
+    stored = ListingImageFactory(url=image_server.serve("/stored.png", png_bytes(seed=1)))
+    listing_image_fetch(image_id=stored.pk)
+    again = ListingImageFactory(url=image_server.serve("/again.png", png_bytes(seed=1)))
+    twin_a = ListingImageFactory(url=image_server.serve("/twin-a.png", png_bytes(seed=2)))
+    twin_b = ListingImageFactory(url=image_server.serve("/twin-b.png", png_bytes(seed=2)))
+    other = ListingImageFactory(url=image_server.serve("/other.png", png_bytes(seed=3)))
+    # when one task fetches them, looking blobs up after every image or once for all
+    monkeypatch.setattr(image_services, "HELD_BYTES_MAX", held_bytes_max)
+    done = image_services.listing_images_fetch(image_ids=[again.pk, twin_a.pk, twin_b.pk, other.pk])
+    # then the stored blob is reused, the twins share one new blob, and three blobs exist in all
+    rows = done.images
+    assert {row.status for row in rows.values()} == {ImageStatus.FETCHED}
+    assert rows[again.pk].blob_id == ListingImage.objects.get(pk=stored.pk).blob_id
+    assert rows[twin_a.pk].blob_id == rows[twin_b.pk].blob_id != rows[other.pk].blob_id
+    assert ImageBlob.objects.count() == 3
+    assert [rows[pk].attempts for pk in (again.pk, twin_a.pk, twin_b.pk, other.pk)] == [1] * 4
+
+
+def test_a_truncated_jpeg_fails_as_undecodable_and_the_rest_of_the_batch_lands(
+    image_server, connections, allow_loopback_server
+):
+    # given a JPEG cut off after its headers (header and size read fine, pixel data does not)
+    whole = jpeg_bytes(400, 300)
+    cut = ListingImageFactory(
+        url=image_server.serve(
+            "/cut.jpg", whole[: len(whole) // 3], headers={"Content-Type": "image/jpeg"}
+        )
+    )
+    good = ListingImageFactory(url=image_server.serve("/good.png", png_bytes(seed=9)))
+    # when both are fetched in one task
+    result = fetch_listing_images.delay([cut.pk, good.pk]).get()
+    # then the cut one fails saying it cannot be decoded, and the good one is stored
+    cut.refresh_from_db()
+    good.refresh_from_db()
+    assert result == {"fetched": 1, "failed": 1, "retry": 0, "missing": 0}
+    assert cut.status == ImageStatus.FAILED and cut.blob_id is None
+    assert cut.error.startswith("the image cannot be decoded")
+    assert good.status == ImageStatus.FETCHED
+    assert ImageBlob.objects.count() == 1
