@@ -14,7 +14,7 @@ from listings.models import ListingImage
 from listings.selectors import platforms_for
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
-from takedown.selectors import case_get, queue_for
+from takedown.selectors import case_events_for, case_get, case_internals_visible, queue_for
 from takedown.services.cases import (
     Decision,
     case_claim,
@@ -100,7 +100,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rights": case.complaint.rights.all(),
             "evidence": case.complaint.evidence.all(),
             "detection": case.detection,
-            "events": case.events.select_related("actor").order_by("created_at", "pk"),
+            # Notifiers see the steps meant for them, without the moderators' names.
+            "events": case_events_for(request.user, case),
+            "internal": case_internals_visible(request.user, case),
             "statements": case.statements.all(),
             "may_decide": may_decide,
             "actions": case_actions_from(case.status) if may_decide else [],

@@ -3,14 +3,38 @@
 Notifiers (the rights holder's members, its agents) see their complaints and
 the cases they opened; a platform's staff see the cases about its listings;
 the operator sees everything. Another tenant's complaint or case is a 404.
+
+Within a case a notifier sees what is meant for it: the decisions and their
+reasons, requests for information, the seller's counter-notice, restorations
+and appeal outcomes. It never sees who the moderators are, claims, internal
+notes or the seller's standing (strikes, warnings, suspension).
 """
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from takedown.access import NOTHING, access_for
-from takedown.models import Appeal, Case, Complaint
-from takedown.states import CaseStatus
+from takedown.models import Appeal, Case, CaseEvent, Complaint
+from takedown.states import CaseAction, CaseStatus
+
+# The steps of a case a notifier is shown (without who took them, or their data).
+NOTIFIER_EVENT_ACTIONS = frozenset(
+    {
+        CaseAction.FILE,
+        CaseAction.REMOVE,
+        CaseAction.RESTRICT,
+        CaseAction.REJECT,
+        CaseAction.REQUEST_INFO,
+        CaseAction.ANSWER_INFO,
+        CaseAction.CLOSE_UNANSWERED,
+        CaseAction.COUNTER_NOTICE,
+        CaseAction.REPORT_ACTION,
+        CaseAction.RESTORE,
+        CaseAction.APPEAL_DISMISS,
+        CaseAction.REVERSE_MEASURE,
+        CaseAction.REVERSE_REJECTION,
+    }
+)
 
 
 def _notifier_q(user, prefix: str = "") -> Q:
@@ -72,6 +96,33 @@ def case_get(user, pk: int) -> Case:
     return get_object_or_404(cases_for(user), pk=pk)
 
 
+def case_internals_visible(user, case: Case) -> bool:
+    """Whether ``user`` sees the whole history of ``case``: who did what, claims, notes.
+
+    The operator and the staff of the case's platform (its moderators among
+    them) do; a notifier sees only what is meant for it (``case_events_for``).
+    """
+    access = access_for(user)
+    return access.is_operator or case.platform_id in access.platform_ids
+
+
+def _notifier_events_q() -> Q:
+    # A notifier's own appeal is its step; the seller's appeal is not shown, its outcome is.
+    return Q(action__in=NOTIFIER_EVENT_ACTIONS) | Q(
+        action=CaseAction.APPEAL, data__by=Appeal.By.NOTIFIER
+    )
+
+
+def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
+    """The events of ``case`` the user may see, oldest first."""
+    events = (
+        CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "pk")
+    )
+    if case_internals_visible(user, case):
+        return events
+    return events.filter(_notifier_events_q())
+
+
 def queue_for(user, *, platform_id: int | None = None, status: str = "") -> QuerySet[Case]:
     """The moderator's queue: cases it may decide, most urgent first."""
     access = access_for(user)
@@ -85,9 +136,16 @@ def queue_for(user, *, platform_id: int | None = None, status: str = "") -> Quer
 
 
 def appeals_for(user) -> QuerySet[Appeal]:
-    """Appeals on the cases the user sees; moderators see those they may decide."""
+    """Appeals on the cases the user sees; moderators see those they may decide.
+
+    A notifier sees its own appeals; a seller's appeal reaches it as an outcome.
+    """
     access = access_for(user)
-    appeals = Appeal.objects.filter(case__in=cases_for(user)).select_related("decided_by")
+    appeals = Appeal.objects.filter(case__in=cases_for(user)).select_related("case", "decided_by")
+    if not access.is_operator:
+        appeals = appeals.filter(
+            Q(case__platform_id__in=access.platform_ids) | Q(by=Appeal.By.NOTIFIER)
+        )
     if not access.is_operator_moderator and access.platform_moderator_ids:
         appeals = appeals.filter(case__platform_id__in=access.platform_moderator_ids)
     return appeals.order_by("created_at", "pk")

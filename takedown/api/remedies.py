@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from takedown.models.remedies import Appeal
-from takedown.selectors import appeals_for, case_get
+from takedown.selectors import appeals_for, case_get, case_internals_visible
 from takedown.services.remedies import (
     appeal_decide,
     appeal_file,
@@ -20,6 +20,8 @@ from .views import ERRORS, READ_ERRORS, _call
 
 
 class AppealSerializer(serializers.ModelSerializer):
+    """An appeal; ``decided_by`` (a moderator) is null for notifiers."""
+
     decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
 
     class Meta:
@@ -36,6 +38,13 @@ class AppealSerializer(serializers.ModelSerializer):
             "decision_reason",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Appeal) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not case_internals_visible(request.user, instance.case):
+            data["decided_by"] = None
+        return data
 
 
 class AppealFileSerializer(serializers.Serializer):
@@ -94,7 +103,7 @@ class CaseAppeal(APIView):
             actor=request.user,
             statement=body.validated_data["statement"],
         )
-        return Response(AppealSerializer(appeal).data, status=201)
+        return Response(AppealSerializer(appeal, context={"request": request}).data, status=201)
 
 
 @extend_schema_view(get=extend_schema(responses={200: AppealSerializer(many=True), **READ_ERRORS}))
@@ -125,4 +134,4 @@ class AppealDecide(APIView):
             uphold=body.validated_data["uphold"],
             reason=body.validated_data["reason"],
         )
-        return Response(AppealSerializer(decided).data)
+        return Response(AppealSerializer(decided, context={"request": request}).data)

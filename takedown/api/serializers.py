@@ -2,7 +2,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from takedown.models import Case, CaseEvent, Complaint, StatementOfReasons
+from takedown.selectors import case_events_for, case_internals_visible
 from takedown.states import CASE_DECISIONS, CaseAction, ComplaintReason
+
+
+def _internal(serializer: serializers.BaseSerializer, case: Case) -> bool:
+    """Whether the caller sees the case's internals (moderators' names, claims, notes).
+
+    Without a request in the context nothing internal is shown.
+    """
+    request = serializer.context.get("request")
+    return request is not None and case_internals_visible(request.user, case)
 
 
 class ComplaintFileSerializer(serializers.Serializer):
@@ -73,12 +83,21 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
+    """One step of a case. ``actor`` and ``data`` are null and empty for notifiers."""
+
     actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = CaseEvent
         fields = ["action", "from_status", "to_status", "actor", "reason", "data", "created_at"]
         read_only_fields = fields
+
+    def to_representation(self, instance: CaseEvent) -> dict:
+        data = super().to_representation(instance)
+        if not self.context.get("internal", False):
+            data["actor"] = None
+            data["data"] = {}
+        return data
 
 
 class StatementSerializer(serializers.ModelSerializer):
@@ -88,7 +107,18 @@ class StatementSerializer(serializers.ModelSerializer):
         read_only_fields = [f.name for f in StatementOfReasons._meta.fields]
 
 
+# What a notifier is not shown of a case: who the moderators are, and the queue's workings.
+INTERNAL_CASE_FIELDS: dict[str, object] = {
+    "claimed_by": None,
+    "claim_expires_at": None,
+    "decided_by": None,
+    "priority_reasons": [],
+}
+
+
 class CaseSerializer(serializers.ModelSerializer):
+    """A case; for notifiers the internal fields are null or empty (INTERNAL_CASE_FIELDS)."""
+
     complaint = serializers.CharField(source="complaint.reference")
     listing = serializers.SerializerMethodField()
     platform = serializers.CharField(source="platform.organisation.slug")
@@ -117,6 +147,12 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: Case) -> dict:
+        data = super().to_representation(instance)
+        if not _internal(self, instance):
+            data.update(INTERNAL_CASE_FIELDS)
+        return data
+
     @extend_schema_field(serializers.DictField())
     def get_listing(self, case: Case) -> dict[str, object]:
         listing = case.listing
@@ -131,12 +167,27 @@ class CaseSerializer(serializers.ModelSerializer):
 
 
 class CaseDetailSerializer(CaseSerializer):
-    events = CaseEventSerializer(many=True, read_only=True)
+    """A case with its history: all of it for moderators, what is meant for them for notifiers."""
+
+    events = serializers.SerializerMethodField()
     statements = StatementSerializer(many=True, read_only=True)
 
     class Meta(CaseSerializer.Meta):
         fields = [*CaseSerializer.Meta.fields, "events", "statements"]
         read_only_fields = fields
+
+    @extend_schema_field(CaseEventSerializer(many=True))
+    def get_events(self, case: Case) -> list[dict]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return list(
+            CaseEventSerializer(
+                case_events_for(request.user, case),
+                many=True,
+                context={"internal": case_internals_visible(request.user, case)},
+            ).data
+        )
 
 
 DECISION_CHOICES = [(a, CaseAction(a).label) for a in CASE_DECISIONS]

@@ -199,14 +199,18 @@ class CaseClaimNext(APIView):
         )
         if case is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(CaseSerializer(case_get(request.user, case.pk)).data)
+        return Response(
+            CaseSerializer(case_get(request.user, case.pk), context={"request": request}).data
+        )
 
 
 class CaseRelease(APIView):
     @extend_schema(request=None, responses={200: CaseSerializer, **ERRORS, **NOT_FOUND})
     def post(self, request: Request, pk: int) -> Response:
         case = _call(case_release, actor=request.user, case=case_get(request.user, pk))
-        return Response(CaseSerializer(case_get(request.user, case.pk)).data)
+        return Response(
+            CaseSerializer(case_get(request.user, case.pk), context={"request": request}).data
+        )
 
 
 def _decision(values: dict) -> Decision:
@@ -230,7 +234,9 @@ class CaseDecide(APIView):
         body.is_valid(raise_exception=True)
         case = case_get(request.user, pk)
         _call(case_decide, actor=request.user, case=case, decision=_decision(body.validated_data))
-        return Response(CaseDetailSerializer(case_get(request.user, pk)).data)
+        return Response(
+            CaseDetailSerializer(case_get(request.user, pk), context={"request": request}).data
+        )
 
 
 class CaseDecideBulk(APIView):
@@ -272,4 +278,6 @@ class CaseAnswer(APIView):
         body.is_valid(raise_exception=True)
         case = case_get(request.user, pk)
         _call(case_answer_info, actor=request.user, case=case, answer=body.validated_data["answer"])
-        return Response(CaseSerializer(case_get(request.user, pk)).data)
+        return Response(
+            CaseSerializer(case_get(request.user, pk), context={"request": request}).data
+        )
