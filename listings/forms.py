@@ -25,6 +25,21 @@ class PlatformTokenForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class WebhookEndpointForm(BootstrapFormMixin, forms.Form):
+    """The URL of a new webhook; takedown.services.webhooks checks it (https, public host)."""
+
+    url = forms.CharField(
+        label=_("URL that receives decisions"),
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "off"}),
+        help_text=_("An https address on the public internet. Decisions are POSTed to it, signed."),
+    )
+
+    def __init__(self, *args, platform_id: int, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"id_webhook_%s_{platform_id}")
+        super().__init__(*args, **kwargs)
+
+
 class DetectionFilterForm(forms.Form):
     """The inbox's filters, read from the query string; bad values are ignored, not fatal."""
 

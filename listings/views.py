@@ -13,17 +13,28 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from takedown.access import Access, access_for, can_manage_platform_tokens
 from takedown.errors import DomainError, NotPermitted
+from takedown.models import OutboxMessage, WebhookEndpoint
+from takedown.services.webhooks import (
+    webhook_deliveries_for,
+    webhook_delivery_retry,
+    webhook_endpoint_create,
+    webhook_endpoint_disable,
+    webhook_endpoint_ping,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoints_for,
+)
 from takedown.states import FeedStatus
 
 from . import selectors
-from .forms import PlatformTokenForm
+from .forms import PlatformTokenForm, WebhookEndpointForm
 from .models import FeedBatch, Platform, PlatformToken
 from .services.tokens import platform_token_create, platform_token_revoke
 
@@ -227,3 +238,194 @@ def console_feed_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "listings/_feed_detail_body.html" if _is_htmx(request) else "listings/feed_detail.html"
     )
     return render(request, template, context)
+
+
+# Platform console: webhooks --------------------------------------------------------
+# The console loads each platform's webhooks with htmx from console_webhooks (the
+# newest deliveries only), which without htmx is a page of its own with the whole
+# delivery log. Writes go through takedown.services.webhooks. A new or rotated
+# secret is shown in the answer to the POST that made it, like a new token's: it
+# must not travel through the session or a cookie, nor be cached.
+
+# Deliveries in the console's overview of a platform's webhooks, and per page of the log.
+CONSOLE_RECENT_DELIVERIES = 10
+DELIVERIES_PAGE_SIZE = 50
+
+
+def _webhooks_page(
+    request: HttpRequest,
+    access: Access,
+    platform: Platform,
+    *,
+    form: WebhookEndpointForm | None = None,
+    new_secret: str = "",
+    secret_endpoint: WebhookEndpoint | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The platform's webhooks and delivery log; the fragment the console loads for htmx."""
+    may_manage = _may_manage_tokens(access, platform)
+    if may_manage and form is None:
+        form = WebhookEndpointForm(platform_id=platform.pk)
+    # Narrowing querysets the services already scoped to the user's platforms.
+    endpoints = webhook_endpoints_for(request.user).filter(platform=platform)
+    deliveries = webhook_deliveries_for(request.user).filter(endpoint__platform=platform)
+    fragment = _is_htmx(request) and request.method == "GET"
+    context: dict[str, Any] = {
+        "platform": platform,
+        "may_manage": may_manage,
+        "form": form if may_manage else None,
+        "endpoints": list(endpoints),
+        "new_secret": new_secret,
+        "secret_endpoint": secret_endpoint,
+        "fragment": fragment,
+    }
+    if fragment:
+        shown = list(deliveries[:CONSOLE_RECENT_DELIVERIES])
+        template = "listings/_webhooks.html"
+    else:
+        page = Paginator(deliveries, DELIVERIES_PAGE_SIZE).get_page(request.GET.get("page"))
+        context["page_obj"] = page
+        shown = list(page.object_list)
+        template = "listings/console_webhooks.html"
+    for delivery in shown:
+        delivery.retryable = _retryable(delivery)  # type: ignore[attr-defined]
+    context["deliveries"] = shown
+    response = render(request, template, context, status=status)
+    if new_secret:
+        add_never_cache_headers(response)
+    return response
+
+
+def _retryable(delivery: OutboxMessage) -> bool:
+    """Shows "Retry now": given up, or failed once and waiting; never to a disabled webhook.
+
+    webhook_delivery_retry enforces the rest (not received already, webhook active).
+    """
+    if delivery.endpoint is None or not delivery.endpoint.active:
+        return False
+    return delivery.status == OutboxMessage.Status.FAILED or (
+        delivery.status == OutboxMessage.Status.PENDING and delivery.attempts > 0
+    )
+
+
+def _webhooks_url(platform_id: int) -> str:
+    return reverse("listings:console-webhooks", args=[platform_id])
+
+
+def _webhook_for_admin(request: HttpRequest, access: Access, pk: int) -> WebhookEndpoint:
+    """Another platform's webhook is a 404; a webhook of one's own platform needs an admin."""
+    endpoint = get_object_or_404(webhook_endpoints_for(request.user), pk=pk)
+    if not _may_manage_tokens(access, endpoint.platform):
+        raise PermissionDenied(_("Only an administrator of the platform may manage its webhooks."))
+    return endpoint
+
+
+@login_required
+@require_GET
+def console_webhooks(request: HttpRequest, platform_pk: int) -> HttpResponse:
+    """A platform's webhooks with their state, and what was delivered to them."""
+    access = _require_console(request)
+    platform = selectors.platform_get(request.user, platform_pk)
+    return _webhooks_page(request, access, platform)
+
+
+@login_required
+@require_POST
+def console_webhook_create(request: HttpRequest, platform_pk: int) -> HttpResponse:
+    """Register a webhook and show its signing secret in this response, once."""
+    access = _require_console(request)
+    platform = selectors.platform_get(request.user, platform_pk)
+    if not _may_manage_tokens(access, platform):
+        raise PermissionDenied(_("Only an administrator of the platform may manage its webhooks."))
+    form = WebhookEndpointForm(request.POST, platform_id=platform.pk)
+    if form.is_valid():
+        try:
+            endpoint, secret = webhook_endpoint_create(
+                actor=request.user, platform=platform, url=form.cleaned_data["url"]
+            )
+        except NotPermitted as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            return _webhooks_page(
+                request, access, platform, new_secret=secret, secret_endpoint=endpoint
+            )
+    return _webhooks_page(request, access, platform, form=form, status=400)
+
+
+@login_required
+@require_POST
+def console_webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a webhook a new secret and show it in this response, once."""
+    access = _require_console(request)
+    endpoint = _webhook_for_admin(request, access, pk)
+    try:
+        endpoint, secret = webhook_endpoint_rotate_secret(actor=request.user, endpoint=endpoint)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_webhooks_url(endpoint.platform_id))
+    return _webhooks_page(
+        request, access, endpoint.platform, new_secret=secret, secret_endpoint=endpoint
+    )
+
+
+@login_required
+@require_POST
+def console_webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop sending decisions to a webhook; its delivery log stays."""
+    access = _require_console(request)
+    endpoint = _webhook_for_admin(request, access, pk)
+    try:
+        webhook_endpoint_disable(actor=request.user, endpoint=endpoint)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The webhook %(url)s is disabled.") % {"url": endpoint.url})
+    return redirect(_webhooks_url(endpoint.platform_id))
+
+
+@login_required
+@require_POST
+def console_webhook_ping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a signed test event to a webhook; it shows in the delivery log."""
+    access = _require_console(request)
+    endpoint = _webhook_for_admin(request, access, pk)
+    try:
+        webhook_endpoint_ping(actor=request.user, endpoint=endpoint)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("A test event is on its way to %(url)s; its delivery is logged below.")
+            % {"url": endpoint.url},
+        )
+    return redirect(_webhooks_url(endpoint.platform_id))
+
+
+@login_required
+@require_POST
+def console_webhook_delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attempt a failed (or waiting) delivery again now."""
+    access = _require_console(request)
+    message = get_object_or_404(webhook_deliveries_for(request.user), pk=pk)
+    endpoint = message.endpoint
+    assert endpoint is not None  # webhook_deliveries_for lists messages with an endpoint
+    if not _may_manage_tokens(access, endpoint.platform):
+        raise PermissionDenied(_("Only an administrator of the platform may retry deliveries."))
+    try:
+        webhook_delivery_retry(actor=request.user, message=message)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The delivery is being attempted again now."))
+    return redirect(_webhooks_url(endpoint.platform_id))

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import remedies, views
 
@@ -24,4 +24,6 @@ urlpatterns = [
     path("cases/<int:pk>/appeal", remedies.CaseAppeal.as_view(), name="api-case-appeal"),
     path("appeals", remedies.AppealList.as_view(), name="api-appeal-list"),
     path("appeals/<int:pk>/decide", remedies.AppealDecide.as_view(), name="api-appeal-decide"),
+    # A platform's own webhooks and their delivery log (token-authenticated).
+    path("", include("takedown.api.webhooks")),
 ]

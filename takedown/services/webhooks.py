@@ -17,22 +17,26 @@ timestamp more than five minutes old (a replayed request).
 import hashlib
 import hmac
 import ipaddress
+import json
 import socket
 import time
+import uuid
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from urllib3.exceptions import HTTPError, ProtocolError
 
 from listings.fetch import FetchError, _parse, _pool, _Target, address_problem
 from listings.models import Platform
-from takedown.access import access_for, can_manage_platform_tokens
+from takedown.access import access_for, can_manage_platform_tokens, platforms_q
 from takedown.errors import DomainError, NotPermitted
-from takedown.models import OutboxMessage, WebhookEndpoint
+from takedown.models import OutboxAttempt, OutboxMessage, WebhookEndpoint
 
 # A platform sends its decisions to a few systems at most; more is a mistake.
 MAX_ACTIVE_ENDPOINTS = 5
@@ -146,8 +150,15 @@ def webhook_url_check(url: str) -> str:
 def _check_may_manage(actor, platform: Platform) -> None:
     if actor is None:  # management commands and the shell act as the operator
         return
+    if getattr(actor, "is_platform_principal", False) and actor.platform.pk == platform.pk:
+        return  # the platform's own API token, which only its administrators create
     if not can_manage_platform_tokens(access_for(actor), platform.organisation_id):
         raise NotPermitted("Only an administrator of the platform may manage its webhooks.")
+
+
+def _user(actor):
+    """The person acting, for ``created_by``; None for an API token or the command line."""
+    return None if getattr(actor, "is_platform_principal", False) else actor
 
 
 def webhook_endpoint_create(*, actor, platform: Platform, url: str) -> tuple[WebhookEndpoint, str]:
@@ -165,7 +176,7 @@ def webhook_endpoint_create(*, actor, platform: Platform, url: str) -> tuple[Web
             )
         secret = WebhookEndpoint.generate_secret()
         endpoint = WebhookEndpoint.objects.create(
-            platform=platform, url=url, secret=secret, created_by=actor
+            platform=platform, url=url, secret=secret, created_by=_user(actor)
         )
     return endpoint, secret
 
@@ -290,3 +301,93 @@ def _post(
         assert_same_host=False,
         timeout=urllib3.Timeout(connect=timeout, read=timeout),
     )
+
+
+# The platform's own view: endpoints, deliveries, a test event, a retry now -------
+
+# The type of the test event an administrator sends from the console or the API.
+PING_TOPIC = "webhook.ping"
+
+
+def webhook_endpoints_for(user) -> QuerySet[WebhookEndpoint]:
+    """Webhook endpoints of the caller's platforms (all for the operator), active first."""
+    return (
+        WebhookEndpoint.objects.filter(platforms_q(access_for(user), field="platform_id"))
+        .select_related("platform__organisation", "created_by")
+        .order_by("-active", "-created_at", "-pk")
+    )
+
+
+def webhook_deliveries_for(user) -> QuerySet[OutboxMessage]:
+    """Webhook messages to the caller's platforms' endpoints, newest first, with their attempts."""
+    return (
+        OutboxMessage.objects.filter(
+            platforms_q(access_for(user), field="endpoint__platform_id"),
+            channel=OutboxMessage.Channel.WEBHOOK,
+            endpoint__isnull=False,
+        )
+        .select_related("endpoint")
+        .prefetch_related(
+            Prefetch("attempt_log", queryset=OutboxAttempt.objects.order_by("number"))
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def webhook_endpoint_ping(*, actor, endpoint: WebhookEndpoint) -> OutboxMessage:
+    """Queue a signed test event to the endpoint, delivered, retried and logged like a decision.
+
+    It lets an administrator check a receiver and its secret before a real
+    decision depends on them. It carries no decision (``type`` is
+    ``webhook.ping``): a receiver answers 2xx and acts on nothing.
+    """
+    from .outbox import queue_delivery  # the outbox imports this module to send
+
+    _check_may_manage(actor, endpoint.platform)
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if not locked.active:
+            raise DomainError("This webhook is disabled; register a new one.")
+        now = timezone.now()
+        payload = {
+            "id": str(uuid.uuid4()),
+            "type": PING_TOPIC,
+            "occurred_at": now.isoformat(),
+            "platform": endpoint.platform.organisation.slug,
+            "webhook_id": locked.pk,
+        }
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.WEBHOOK,
+            topic=PING_TOPIC,
+            recipient=locked.url,
+            body=json.dumps(payload, separators=(",", ":"), sort_keys=True),
+            payload=payload,
+            endpoint=locked,
+        )
+        transaction.on_commit(partial(queue_delivery, message.pk))
+    return message
+
+
+def webhook_delivery_retry(*, actor, message: OutboxMessage) -> OutboxMessage:
+    """Attempt a webhook message again now: one given up, or one waiting out its backoff.
+
+    A message given up after the outbox's last attempt gets one more; if that
+    fails too it is given up again. A message to a disabled endpoint is not
+    retried: the endpoint's URL is no longer trusted to receive decisions.
+    """
+    from .outbox import queue_delivery  # the outbox imports this module to send
+
+    if message.endpoint is None:
+        raise DomainError("Only webhook deliveries are retried here.")
+    _check_may_manage(actor, message.endpoint.platform)
+    with transaction.atomic():
+        locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.status == OutboxMessage.Status.SENT:
+            raise DomainError("This delivery was received already; there is nothing to retry.")
+        if not WebhookEndpoint.objects.filter(pk=message.endpoint.pk, active=True).exists():
+            raise DomainError("This webhook is disabled; its deliveries are not retried.")
+        locked.status = OutboxMessage.Status.PENDING
+        locked.next_attempt_at = timezone.now()
+        locked.save(update_fields=["status", "next_attempt_at", "updated_at"])
+        transaction.on_commit(partial(queue_delivery, locked.pk))
+    return locked
