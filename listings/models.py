@@ -239,6 +239,9 @@ class Listing(TimeStampedModel):
     # again; cleared by the scan that read it after that moment. The sweep
     # re-queues listings left due (a scan message lost, a worker killed).
     scan_due_at = models.DateTimeField(null=True, blank=True)
+    # When a scan of the listing was last queued: the sweep leaves a due
+    # listing alone while its message may still be waiting in a backlog.
+    scan_queued_at = models.DateTimeField(null=True, blank=True)
     scanned_at = models.DateTimeField(null=True, blank=True)
 
     objects = ListingQuerySet.as_manager()

@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.resume_retro_scans",
         "schedule": 60.0,
     },
+    "listings-retro-scan-rights-come-into-force": {
+        "task": "listings.retro_scan_rights_come_into_force",
+        "schedule": crontab(minute=10),
+    },
 }
 
 # API -----------------------------------------------------------------------

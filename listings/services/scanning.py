@@ -54,7 +54,7 @@ from listings.models import (
 )
 from rightsholders.models import AuthorisedSeller, Right, RightImage
 from rightsholders.selectors import rights_revision
-from takedown.states import DetectionStatus, ImageStatus, RetroScanStatus
+from takedown.states import DetectionStatus, ImageStatus, RetroScanStatus, RightStatus
 
 logger = logging.getLogger(__name__)
 
@@ -510,6 +510,7 @@ def listings_scan_queue(listing_ids: Sequence[int]) -> None:
     ids = list(listing_ids)
     for start in range(0, len(ids), SCAN_CHUNK):
         chunk = ids[start : start + SCAN_CHUNK]
+        queued_at = timezone.now()
         try:
             scan_listings.delay(chunk)
         except Exception:
@@ -518,6 +519,9 @@ def listings_scan_queue(listing_ids: Sequence[int]) -> None:
                 len(chunk),
                 exc_info=True,
             )
+            continue
+        # After the send: a message that was never sent leaves the listings to the sweep.
+        Listing.objects.filter(pk__in=chunk).update(scan_queued_at=queued_at)
 
 
 # Listings due longer than this with every image settled lost their scan
@@ -525,6 +529,11 @@ def listings_scan_queue(listing_ids: Sequence[int]) -> None:
 # they have (an image may keep retrying for half an hour).
 SCAN_DUE_STALE = datetime.timedelta(minutes=2)
 SCAN_DUE_STALE_MAX = datetime.timedelta(minutes=45)
+# A scan queued less than this long ago may still be waiting behind a backlog:
+# the sweep does not queue it again (that would double a backlog's work every
+# minute). Longer, and its message is taken as lost (the broker lost its data;
+# a message held by a killed worker comes back after the visibility timeout).
+SCAN_QUEUED_STALE = datetime.timedelta(minutes=30)
 
 
 def listings_scan_due_resume(*, limit: int = 50_000) -> int:
@@ -534,6 +543,7 @@ def listings_scan_due_resume(*, limit: int = 50_000) -> int:
     ids = list(
         Listing.objects.filter(scan_due_at__lt=now - SCAN_DUE_STALE)
         .filter(Q(scan_due_at__lt=now - SCAN_DUE_STALE_MAX) | ~Exists(pending))
+        .filter(Q(scan_queued_at=None) | Q(scan_queued_at__lt=now - SCAN_QUEUED_STALE))
         .order_by("scan_due_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -559,8 +569,13 @@ def listings_with_images_settled(listing_ids: Iterable[int]) -> list[int]:
 # Retro-scans -------------------------------------------------------------------
 
 RETRO_CHUNK = 1000
-# A running retro-scan whose claim is older than this lost its worker.
+# A running retro-scan whose claim is older than this lost its worker (or the
+# message that continues it).
 RETRO_CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
+# One task scans for about this long, then hands the rest to a new task: no
+# task outlives the broker's visibility timeout, and retro-scans take turns
+# with the scans of new listings on the same workers.
+RETRO_SLICE = datetime.timedelta(seconds=60)
 
 
 def retro_scan_create(*, right: Right) -> RetroScan:
@@ -592,8 +607,10 @@ def _retro_claim(retro_scan_id: int, worker: str) -> RetroScan | None:
         if retro is None:
             return None
         stale = retro.claimed_at is None or retro.claimed_at < now - RETRO_CLAIM_TIMEOUT
+        # Released by the task that ran the previous slice: free for the next one.
+        released = not retro.claimed_by
         if retro.status == RetroScanStatus.QUEUED or (
-            retro.status == RetroScanStatus.RUNNING and stale
+            retro.status == RetroScanStatus.RUNNING and (stale or released)
         ):
             if retro.status == RetroScanStatus.QUEUED:
                 retro.started_at = now
@@ -606,14 +623,22 @@ def _retro_claim(retro_scan_id: int, worker: str) -> RetroScan | None:
     return None
 
 
-def retro_scan_run(*, retro_scan_id: int, worker: str) -> RetroScan | None:
-    """Scan stored listings for one right from the resume point; None if not ours to run."""
+def retro_scan_run(
+    *, retro_scan_id: int, worker: str, slice_length: datetime.timedelta = RETRO_SLICE
+) -> RetroScan | None:
+    """Scan stored listings for one right from the resume point, for about ``slice_length``.
+
+    Returns the retro-scan: done or failed, or still running with its claim
+    released when the slice ran out (the caller queues the next slice). None
+    when it was not ours to run (finished, or held by another worker).
+    """
     retro = _retro_claim(retro_scan_id, worker)
     if retro is None:
         logger.info("retro-scan %s: not claimable (done or held by another worker)", retro_scan_id)
         return None
     right = Right.objects.get(pk=retro.right_id)
     index = build_index([right])
+    ends = time.monotonic() + slice_length.total_seconds()
     while True:
         if not right.is_in_force():
             return _retro_finish(
@@ -645,6 +670,8 @@ def retro_scan_run(*, retro_scan_id: int, worker: str) -> RetroScan | None:
             return None
         retro.refresh_from_db()
         right.refresh_from_db(fields=["status", "valid_from", "valid_until"])
+        if time.monotonic() >= ends:  # after a chunk: every slice makes progress
+            return _retro_release(retro.pk, worker)
 
 
 class _RetroClaimLost(Exception):
@@ -666,6 +693,52 @@ def _retro_finish(
             retro.done = retro.total
         retro.save()
     return retro
+
+
+def _retro_release(retro_scan_id: int, worker: str) -> RetroScan | None:
+    """End this worker's slice: the retro-scan stays running, free for the next task to claim."""
+    with transaction.atomic():
+        retro = RetroScan.objects.select_for_update().get(pk=retro_scan_id)
+        if retro.claimed_by != worker:
+            return None
+        retro.claimed_by = ""
+        # The sweep re-queues it if the next slice's message is lost.
+        retro.claimed_at = timezone.now()
+        retro.save(update_fields=["claimed_by", "claimed_at", "updated_at"])
+    return retro
+
+
+def retro_scans_for_rights_come_into_force(*, today: datetime.date | None = None) -> list[int]:
+    """Create the retro-scans of rights that came into force by the calendar; return their ids.
+
+    A right verified before its ``valid_from`` comes into force on that day
+    without any write, so no service sends ``right_came_into_force`` for it.
+    Run by the beat every hour: a right whose ``valid_from`` passed within the
+    last week (a week of beat downtime is covered) and that has no retro-scan
+    created since gets one.
+    """
+    day = today or timezone.localdate()
+    candidates = Right.objects.filter(
+        status=RightStatus.VERIFIED,
+        valid_from__lte=day,
+        valid_from__gt=day - datetime.timedelta(days=7),
+        valid_until__gte=day,
+    ).values_list("pk", "valid_from")
+    created = []
+    for right_id, valid_from in candidates:
+        since = datetime.datetime.combine(
+            valid_from, datetime.time.min, tzinfo=timezone.get_current_timezone()
+        )
+        with transaction.atomic():
+            right = Right.objects.select_for_update().get(pk=right_id)
+            if not right.is_in_force(day):
+                continue
+            if RetroScan.objects.filter(right=right, created_at__gte=since).exists():
+                continue
+            created.append(retro_scan_create(right=right).pk)
+    if created:
+        logger.info("retro-scans created for rights come into force: %s", created)
+    return created
 
 
 def retro_scans_resume() -> list[int]:

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from takedown.states import RetroScanStatus
+
 from ..services import scanning
 
 logger = logging.getLogger(__name__)
@@ -38,15 +40,23 @@ def resume_due_scans() -> int:
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=8,
-    soft_time_limit=6 * 3600,
-    time_limit=6 * 3600 + 60,
+    # A slice runs about a minute (scanning.RETRO_SLICE) plus its last chunk.
+    soft_time_limit=600,
+    time_limit=660,
 )
 def retro_scan(self, retro_scan_id: int) -> str:
-    """Scan every stored listing for one right, from the retro-scan's resume point."""
+    """Scan stored listings for one right for a slice of time; queue the next slice if any is left."""
     worker = f"{self.request.hostname or 'in-process'}:{self.request.id or '-'}"
     retro = scanning.retro_scan_run(retro_scan_id=retro_scan_id, worker=worker)
     if retro is None:
         return "skipped"
+    if retro.status == RetroScanStatus.RUNNING:
+        # Queued after the slice's claim was released (a lost message: the sweep).
+        retro_scan.delay(retro.pk)
+        logger.info(
+            "retro-scan %s: %s of %s listings; next slice queued", retro.pk, retro.done, retro.total
+        )
+        return "continued"
     logger.info(
         "retro-scan %s %s: %s listings, %s detections",
         retro.pk,
@@ -60,3 +70,14 @@ def retro_scan(self, retro_scan_id: int) -> str:
 @shared_task(name="listings.resume_retro_scans", acks_late=True, soft_time_limit=60, time_limit=90)
 def resume_retro_scans() -> int:
     return len(scanning.retro_scans_resume())
+
+
+@shared_task(
+    name="listings.retro_scan_rights_come_into_force",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def retro_scan_rights_come_into_force() -> int:
+    """Retro-scans for rights whose ``valid_from`` day came (every hour)."""
+    return len(scanning.retro_scans_for_rights_come_into_force())

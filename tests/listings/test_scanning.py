@@ -364,3 +364,114 @@ def test_an_older_scan_finishing_last_does_not_overwrite_a_newer_one(world, monk
     listings_scan(listing_ids=[listing.pk])
     # then the older result is dropped: no open detection for content that names nothing
     assert not Detection.objects.filter(listing=listing, status=DetectionStatus.OPEN).exists()
+
+
+def test_a_retro_scan_runs_in_slices_each_a_task_that_queues_the_next(
+    world, push, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given seven stored listings, chunks of two, and slices that end after one chunk
+    push([line(n, title=f"Zorvana boots {n}") for n in range(1, 8)])
+    monkeypatch.setattr(scanning, "RETRO_CHUNK", 2)
+    monkeypatch.setattr(scanning, "RETRO_SLICE", datetime.timedelta(0))
+    slices = []
+    run = scanning.retro_scan_run
+
+    def counted(**kwargs):
+        retro = run(**kwargs, slice_length=datetime.timedelta(0))
+        slices.append((retro.status, retro.claimed_by, retro.done))
+        return retro
+
+    monkeypatch.setattr(scanning, "retro_scan_run", counted)
+    right = RightFactory(
+        rights_holder=world.holder_a.organisation, name="Zorvana", status=RightStatus.SUBMITTED
+    )
+    from tests.rightsholders.factories import ProofDocumentFactory
+
+    ProofDocumentFactory(right=right)
+    # when the right is verified
+    with django_capture_on_commit_callbacks(execute=True):
+        right_verify(actor=world.operator_moderator, right=right)
+    # then each task scanned one chunk, released its claim and queued the next, until done
+    live = Listing.objects.live().count()
+    (retro,) = RetroScan.objects.filter(right=right)
+    assert (retro.status, retro.done, retro.detections) == (RetroScanStatus.DONE, live, 7)
+    chunks = -(-live // 2)
+    assert len(slices) == chunks + 1  # the last slice finds nothing left and finishes
+    assert [s[0] for s in slices[:-1]] == [RetroScanStatus.RUNNING] * chunks
+    assert {s[1] for s in slices[:-1]} == {""}
+    assert [s[2] for s in slices[:-1]] == [min(live, 2 * n) for n in range(1, chunks + 1)]
+
+
+def test_a_retro_scan_held_by_a_live_worker_is_not_claimed_but_a_released_one_is(world):
+    right = world.holder_a.rights[0]
+    retro = RetroScan.objects.create(
+        right=right,
+        status=RetroScanStatus.RUNNING,
+        claimed_by="w1:task",
+        claimed_at=timezone.now(),
+        until_id=0,
+    )
+    assert scanning.retro_scan_run(retro_scan_id=retro.pk, worker="w2:task") is None
+    RetroScan.objects.filter(pk=retro.pk).update(claimed_by="")
+    finished = scanning.retro_scan_run(retro_scan_id=retro.pk, worker="w2:task")
+    assert finished.status == RetroScanStatus.DONE
+
+
+def test_a_right_verified_before_its_valid_from_is_retro_scanned_on_that_day(
+    world, push, django_capture_on_commit_callbacks
+):
+    push([line(1, title="Quellmar jacket"), line(2, title="Plain jacket")])
+    today = timezone.localdate()
+    right = RightFactory(
+        rights_holder=world.holder_a.organisation,
+        name="Quellmar",
+        status=RightStatus.SUBMITTED,
+        valid_from=today + datetime.timedelta(days=3),
+    )
+    from tests.rightsholders.factories import ProofDocumentFactory
+
+    ProofDocumentFactory(right=right)
+    # given a right verified today that comes into force in three days
+    with django_capture_on_commit_callbacks(execute=True):
+        right_verify(actor=world.operator_moderator, right=right)
+    assert not RetroScan.objects.filter(right=right).exists()
+    # when the hourly sweep runs before that day, nothing is created
+    assert scanning.retro_scans_for_rights_come_into_force() == []
+    # when that day has come (the clock cannot move here: the date moves instead, as
+    # the right's validity would look three days later) and the sweep runs
+    from rightsholders.models import Right
+
+    Right.objects.filter(pk=right.pk).update(valid_from=today)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = scanning.retro_scans_for_rights_come_into_force()
+    # then a retro-scan is created and runs over the stored listings; the next hour adds none
+    (retro,) = RetroScan.objects.filter(right=right)
+    assert created == [retro.pk]
+    assert (retro.status, retro.detections) == (RetroScanStatus.DONE, 1)
+    assert [d.listing.external_id for d in detections(right=right)] == ["L1"]
+    assert scanning.retro_scans_for_rights_come_into_force() == []
+
+
+def test_the_sweep_leaves_a_scan_queued_behind_a_backlog_and_requeues_a_lost_one(world):
+    now = timezone.now()
+    due = now - datetime.timedelta(minutes=10)
+    waiting = ListingFactory(
+        platform=world.platform_a.platform,
+        title="BRANDA scarf",
+        scan_due_at=due,
+        scan_queued_at=now - datetime.timedelta(minutes=5),
+    )
+    lost = ListingFactory(
+        platform=world.platform_a.platform,
+        title="BRANDA hat",
+        scan_due_at=due,
+        scan_queued_at=now - datetime.timedelta(minutes=40),
+    )
+    # when the sweep runs
+    assert listings_scan_due_resume() == 1
+    # then only the listing whose message is taken as lost was queued (and scanned) again
+    waiting.refresh_from_db()
+    lost.refresh_from_db()
+    assert waiting.scan_due_at == due
+    assert lost.scan_due_at is None and lost.scan_queued_at > now
+    assert [d.listing_id for d in detections()] == [lost.pk]
