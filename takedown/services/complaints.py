@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from listings.models import Detection, Listing, Platform
@@ -30,7 +30,7 @@ from rightsholders.models import AuthorisedSeller, Organisation, Right
 from takedown.access import access_for, can_file_complaints_for
 from takedown.errors import DomainError, NotPermitted
 from takedown.geo import expand_territories
-from takedown.models import Case, CaseEvent, Complaint, ComplaintEvidence
+from takedown.models import Case, CaseEvent, Complaint, ComplaintEvidence, CounterNotice
 from takedown.states import CaseAction, CaseStatus, ComplaintReason
 from takedown.uploads import check_uploads, files_removed_on_error
 
@@ -263,21 +263,56 @@ def _authorised_sellers(
     return out
 
 
-def notifier_acceptance(
-    rights_holder: Organisation, *, minimum: int = RECORD_MIN_DECIDED
-) -> float | None:
-    """Share of the rights holder's decided cases of the last year that were upheld.
+def notifier_cases_q(organisation: Organisation, prefix: str = "") -> Q:
+    """Cases of the notices filed on ``organisation``'s behalf or by it.
 
-    None while fewer than ``minimum`` were decided: no record yet.
+    A rights holder's record holds every notice relying on its rights, whether
+    its own staff or an agent filed it; an agent's record holds the notices it
+    filed, for whichever rights holder.
+    """
+    return Q(**{f"{prefix}complaint__rights_holder": organisation}) | Q(
+        **{f"{prefix}complaint__agent": organisation}
+    )
+
+
+# Measures that stand (a counter-notice or a court action does not lift them) count as upheld.
+UPHELD_STATUSES = (
+    CaseStatus.REMOVED,
+    CaseStatus.RESTRICTED,
+    CaseStatus.COUNTER_NOTICED,
+    CaseStatus.IN_COURT,
+)
+
+
+def notifier_acceptance(
+    organisation: Organisation, *, minimum: int = RECORD_MIN_DECIDED
+) -> float | None:
+    """Share of the decided cases of the last year, on notices filed for or by ``organisation``,
+    that were upheld.
+
+    A rejection, and a measure reversed on appeal, count against; a listing
+    restored only because the notifier reported no court action after a
+    counter-notice counts neither way (nobody found the notice wrong). None
+    while fewer than ``minimum`` were decided: no record yet.
     """
     since = timezone.now() - datetime.timedelta(days=365)
-    counts = Case.objects.filter(
-        complaint__rights_holder=rights_holder, decided_at__gte=since
-    ).aggregate(
-        upheld=Count("pk", filter=Q(status__in=[CaseStatus.REMOVED, CaseStatus.RESTRICTED])),
-        rejected=Count("pk", filter=Q(status=CaseStatus.REJECTED)),
+    counts = (
+        Case.objects.filter(notifier_cases_q(organisation), decided_at__gte=since)
+        .annotate(
+            restored_after_window=Exists(
+                CounterNotice.objects.filter(case=OuterRef("pk"), restored_at__isnull=False)
+            )
+        )
+        .aggregate(
+            upheld=Count("pk", filter=Q(status__in=UPHELD_STATUSES)),
+            not_upheld=Count(
+                "pk",
+                filter=Q(status=CaseStatus.REJECTED)
+                | Q(status=CaseStatus.RESTORED, restored_after_window=False),
+            ),
+        )
     )
-    decided = counts["upheld"] + counts["rejected"]
+    decided = counts["upheld"] + counts["not_upheld"]
     if decided < minimum or decided == 0:
         return None
     return counts["upheld"] / decided

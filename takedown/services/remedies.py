@@ -564,7 +564,12 @@ def trusted_flagger_designate(*, actor, organisation: Organisation, trusted: boo
 
 
 def trusted_flaggers_recompute_accuracy() -> int:
-    """Recompute each trusted flagger's accuracy: upheld share of its decisions of the last year."""
+    """Recompute each trusted flagger's accuracy: upheld share of its decisions of the last year.
+
+    Every notice filed on a rights holder's behalf counts, its agents' too; an
+    agent designated a trusted flagger is judged on the notices it filed
+    (``notifier_acceptance``).
+    """
     from .complaints import notifier_acceptance
 
     orgs = list(Organisation.objects.filter(trusted_flagger_since__isnull=False))

@@ -25,6 +25,7 @@ from takedown.services.remedies import (
     seller_case,
     seller_link,
     trusted_flagger_designate,
+    trusted_flaggers_recompute_accuracy,
 )
 from takedown.states import CaseStatus
 from tests.listings.factories import ListingFactory, SellerFactory
@@ -311,3 +312,37 @@ def test_a_seller_s_waiting_appeal_closes_when_the_window_restores_the_listing(w
     counter_notices_restore_due(now=timezone.now() + datetime.timedelta(days=16))
     appeal.refresh_from_db()
     assert appeal.status == "moot" and "restored" in appeal.decision_reason
+
+
+def test_a_trusted_flagger_s_accuracy_counts_the_notices_its_agents_filed(world, seller):
+    # given holder A is a trusted flagger whose agent filed two notices and its staff one
+    holder = world.holder_a.organisation
+    trusted_flagger_designate(actor=world.operator_moderator, organisation=holder, trusted=True)
+    agent = trusted_flagger_designate(
+        actor=world.operator_moderator, organisation=world.agent.organisation, trusted=True
+    )
+    cases = []
+    for who in (world.agent.member, world.agent.member, world.holder_a.member):
+        listing = ListingFactory(platform=world.platform_a.platform, seller=seller)
+        cases.append(
+            complaint_file(
+                actor=who,
+                rights_holder=holder,
+                right_ids=[world.holder_a.rights[0].pk],
+                listing_ids=[listing.pk],
+                data=data(),
+            ).cases.get()
+        )
+    # when the agent's first notice is upheld (then objected to), its second rejected,
+    # and the staff's notice upheld
+    moderator = world.platform_a.moderator
+    case_decide(actor=moderator, case=cases[0], decision=REMOVE)
+    counter_notice_file(case=Case.objects.get(pk=cases[0].pk), data=objection())
+    case_decide(actor=moderator, case=cases[1], decision=Decision("reject", "Genuine goods."))
+    case_decide(actor=moderator, case=cases[2], decision=REMOVE)
+    assert trusted_flaggers_recompute_accuracy() == 2
+    # then the rights holder's accuracy counts all three notices, the agent's its own two
+    holder.refresh_from_db()
+    agent.refresh_from_db()
+    assert holder.trusted_flagger_accuracy == pytest.approx(2 / 3)
+    assert agent.trusted_flagger_accuracy == pytest.approx(1 / 2)
