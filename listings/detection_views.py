@@ -5,6 +5,8 @@ a 404); writes go through the detection services, whose NotPermitted becomes
 a 403 and whose DomainError is shown on the page.
 """
 
+from pathlib import PurePath
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from listings.matching.images import THUMBNAIL_CONTENT_TYPES
 from rightsholders.models import Right
 from rightsholders.selectors import rights_for
 from takedown.access import access_for, can_act_on_detections
@@ -250,7 +253,11 @@ def detection_listing_image(request: HttpRequest, pk: int, image_pk: int) -> Fil
     )
     if image is None or image.blob is None:
         raise Http404
-    response = FileResponse(image.blob.thumbnail.open("rb"), content_type="image/webp")
+    suffix = PurePath(image.blob.thumbnail.name).suffix.lower()
+    response = FileResponse(
+        image.blob.thumbnail.open("rb"),
+        content_type=THUMBNAIL_CONTENT_TYPES.get(suffix, "application/octet-stream"),
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"

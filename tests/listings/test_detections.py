@@ -363,3 +363,48 @@ def test_the_api_dismisses_and_reopens(world, found):
         reverse("api-detection-reopen"), {"detections": [found["a1"].pk]}, format="json"
     )
     assert reopened.json() == {"changed": [found["a1"].pk]}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "fmt", "content_type"),
+    [(".jpg", "JPEG", "image/jpeg"), (".webp", "WEBP", "image/webp")],
+)
+def test_a_listing_thumbnail_is_served_with_the_type_of_its_file(
+    client, world, found, suffix, fmt, content_type
+):
+    # given a fetched image of a detected listing, its thumbnail stored as JPEG (now) or WebP (before)
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from listings.models import ImageBlob, ListingImage
+    from takedown.states import ImageStatus
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 0, 0)).save(buffer, fmt)
+    blob = ImageBlob(
+        sha256=suffix.strip(".") * 16, content_type="image/png", size_bytes=1, width=16, height=16
+    )
+    blob.thumbnail.save(f"t{suffix}", ContentFile(buffer.getvalue()), save=False)
+    blob.save()
+    detection = found["a1"]
+    image = ListingImage.objects.create(
+        listing=detection.listing,
+        url="https://img.example.com/1",
+        status=ImageStatus.FETCHED,
+        blob=blob,
+    )
+    client.force_login(world.holder_a.admin)
+    # when the inbox asks for it
+    response = client.get(reverse("detections:listing-image", args=[detection.pk, image.pk]))
+    # then it comes with its own content type, not sniffable, not another holder's
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == buffer.getvalue()
+    client.force_login(world.holder_b.admin)
+    assert (
+        client.get(reverse("detections:listing-image", args=[detection.pk, image.pk])).status_code
+        == 404
+    )
