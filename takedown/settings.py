@@ -330,9 +330,12 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="takedown@localhos
 TAKEDOWN_PUBLIC_URL = env("TAKEDOWN_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # Policies --------------------------------------------------------------------
-# Repeat infringers: a strike per upheld removal or restriction lasts this many
-# months; this many active strikes recommend the seller's suspension.
+# Repeat infringers: a strike per complaint with upheld removals or restrictions
+# lasts this many months; this many active strikes bring the seller a warning
+# (unset: one below the suspension), and this many, after the warning (DSA
+# Art. 23(1)), recommend the seller's suspension.
 TAKEDOWN_STRIKE_MONTHS = env.int("TAKEDOWN_STRIKE_MONTHS", default=12)
+TAKEDOWN_STRIKES_TO_WARN = env.int("TAKEDOWN_STRIKES_TO_WARN", default=None)
 TAKEDOWN_STRIKES_TO_SUSPEND = env.int("TAKEDOWN_STRIKES_TO_SUSPEND", default=3)
 # Misuse by notifiers (DSA Art. 23(2)): manifestly unfounded notices in a year
 # that bring a warning, and a suspension of filing for so many days.

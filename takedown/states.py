@@ -171,6 +171,8 @@ class CaseAction(models.TextChoices):
     APPEAL_DISMISS = "appeal_dismiss", _("Appeal dismissed")
     REVERSE_MEASURE = "reverse_measure", _("Appeal upheld: listing restored")
     REVERSE_REJECTION = "reverse_rejection", _("Appeal upheld: listing removed")
+    # DSA Art. 23(1): the seller is warned before its suspension is recommended.
+    SELLER_WARNED = "seller_warned", _("Seller warned: one strike from suspension")
     SUSPENSION_RECOMMENDED = "suspension_recommended", _("Seller's suspension recommended")
 
 

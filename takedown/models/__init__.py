@@ -8,13 +8,14 @@ from .complaints import (
     StatementOfReasons,
 )
 from .outbox import OutboxAttempt, OutboxMessage
-from .remedies import Appeal, CounterNotice, Strike
+from .remedies import Appeal, CounterNotice, SellerWarning, Strike
 from .users import User
 from .webhooks import PlatformDecision, PlatformDecisionSequence, WebhookEndpoint
 
 __all__ = [
     "Appeal",
     "CounterNotice",
+    "SellerWarning",
     "Strike",
     "Case",
     "CaseEvent",

@@ -4,8 +4,10 @@ A seller whose listing was removed or restricted answers with a counter-notice
 (DMCA 512(g)) / declaration of non-infringement (E-Commerce Law Art. 43),
 forwarded to the notifier, who then has the platform's window to report a
 court action; without one the listing is restored. Either party may appeal a
-decision for six months (DSA Art. 20); another moderator decides. Each upheld
-removal or restriction is a strike on the seller (repeat-infringer policy).
+decision for six months (DSA Art. 20); another moderator decides. Upheld
+removals and restrictions strike the seller, once per complaint
+(repeat-infringer policy); the seller is warned before its suspension is
+recommended (DSA Art. 23(1)).
 """
 
 from django.conf import settings
@@ -97,9 +99,19 @@ class Appeal(TimeStampedModel):
 
 
 class Strike(TimeStampedModel):
-    """An upheld removal or restriction counted against a seller until it expires."""
+    """Upheld removals or restrictions of one complaint, counted once against a seller.
+
+    One complaint covering fifty listings of a store is one instance of
+    infringement found, not fifty: counting per case would recommend the
+    store's suspension on its first notice. ``case`` is the first upheld case
+    behind the strike; the strike is withdrawn when no upheld case of that
+    complaint against the seller still stands (services.remedies.strikes_withdraw).
+    """
 
     seller = models.ForeignKey("listings.Seller", on_delete=models.PROTECT, related_name="strikes")
+    complaint = models.ForeignKey(
+        "takedown.Complaint", on_delete=models.PROTECT, related_name="strikes"
+    )
     case = models.ForeignKey("takedown.Case", on_delete=models.PROTECT, related_name="strikes")
     expires_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -108,11 +120,37 @@ class Strike(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # A case strikes its seller once, however often it is decided again.
+            # A complaint strikes a seller once, however many of its listings it covers.
             models.UniqueConstraint(
-                fields=["case"], condition=Q(withdrawn_at__isnull=True), name="strike_one_per_case"
+                fields=["seller", "complaint"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="strike_one_per_seller_complaint",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"strike on {self.seller_id} for case {self.case_id}"
+        return f"strike on {self.seller_id} for complaint {self.complaint_id}"
+
+
+class SellerWarning(TimeStampedModel):
+    """The prior warning DSA Art. 23(1) asks for before a seller's suspension is recommended.
+
+    Issued when the seller's active strikes reach TAKEDOWN_STRIKES_TO_WARN;
+    it is in force for TAKEDOWN_STRIKE_MONTHS, like the strikes, and withdrawn
+    when reversals bring the strikes back under the threshold.
+    """
+
+    seller = models.ForeignKey("listings.Seller", on_delete=models.PROTECT, related_name="warnings")
+    # The case whose strike brought the warning.
+    case = models.ForeignKey(
+        "takedown.Case", on_delete=models.PROTECT, related_name="seller_warnings"
+    )
+    active_strikes = models.PositiveSmallIntegerField()
+    reason = models.TextField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"warning to {self.seller_id} at {self.active_strikes} strikes"

@@ -287,10 +287,13 @@ def case_decide(*, actor, case: Case, decision: Decision) -> Case:
         if decision.action in (CaseAction.REMOVE, CaseAction.RESTRICT):
             statement = _statement(locked, decision, explanation, now)
             data["statement"] = statement.pk
-            remedies.strike_add(case=locked)
         if decision.action == CaseAction.REJECT and decision.manifestly_unfounded:
             remedies.notifier_misuse_check(case=locked)
         _notify(locked, decision.action, explanation)
+        if decision.action in (CaseAction.REMOVE, CaseAction.RESTRICT):
+            # After the decision's own messages: the platform hears of the removal
+            # before any warning or suspension recommendation it brings.
+            remedies.strike_add(case=locked)
     return locked
 
 

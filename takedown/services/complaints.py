@@ -35,7 +35,7 @@ from takedown.states import CaseAction, CaseStatus, ComplaintReason
 from takedown.uploads import check_uploads, files_removed_on_error
 
 from .outbox import email_queue
-from .remedies import check_may_file, signature_matches
+from .remedies import MEASURE_STANDS, check_may_file, signature_matches
 
 # Listings one complaint may cover: a notice is read by people.
 COMPLAINT_MAX_LISTINGS = 1000
@@ -275,15 +275,6 @@ def notifier_cases_q(organisation: Organisation, prefix: str = "") -> Q:
     )
 
 
-# Measures that stand (a counter-notice or a court action does not lift them) count as upheld.
-UPHELD_STATUSES = (
-    CaseStatus.REMOVED,
-    CaseStatus.RESTRICTED,
-    CaseStatus.COUNTER_NOTICED,
-    CaseStatus.IN_COURT,
-)
-
-
 def notifier_acceptance(
     organisation: Organisation, *, minimum: int = RECORD_MIN_DECIDED
 ) -> float | None:
@@ -304,7 +295,7 @@ def notifier_acceptance(
             )
         )
         .aggregate(
-            upheld=Count("pk", filter=Q(status__in=UPHELD_STATUSES)),
+            upheld=Count("pk", filter=Q(status__in=MEASURE_STANDS)),
             not_upheld=Count(
                 "pk",
                 filter=Q(status=CaseStatus.REJECTED)

@@ -40,6 +40,9 @@ EVENT_TYPES: dict[str, str] = {
     "restore": "case.restored",
     "reverse_measure": "case.restored",
     "reverse_rejection": "case.removed",
+    # The seller's standing under the repeat-infringer policy (DSA Art. 23(1)).
+    "seller_warned": "seller.warned",
+    "suspension_recommended": "seller.suspension_recommended",
 }
 # Decisions the platform must carry out (and confirm): a measure or its reversal.
 NEEDS_EXECUTION = frozenset(
@@ -90,11 +93,15 @@ def _next_sequence(platform_id: int) -> int:
     return counter.last
 
 
-def platform_event_queue(*, case: Case, action: str, explanation: str = "") -> PlatformDecision:
+def platform_event_queue(
+    *, case: Case, action: str, explanation: str = "", seller: dict | None = None
+) -> PlatformDecision:
     """Record a decision for the platform's feed and queue it to each active webhook.
 
     Call it in the transaction of the decision, after the case is saved (and,
-    for a removal or restriction, its statement of reasons written).
+    for a removal or restriction, its statement of reasons written). ``seller``:
+    for the seller's warning and suspension recommendation, who and why, with
+    the reason the seller is told.
     """
     now = timezone.now()
     needs_execution = action in NEEDS_EXECUTION
@@ -136,6 +143,8 @@ def platform_event_queue(*, case: Case, action: str, explanation: str = "") -> P
             # for the seller (DSA Art. 17: the seller must be able to seek redress).
             "seller_response_url": _seller_url(case) if statement else None,
         }
+        if seller is not None:
+            decision.payload["seller"] = {**seller, "reason": explanation}
         decision.save()
         body = json.dumps(decision.payload, separators=(",", ":"), sort_keys=True)
         for endpoint in WebhookEndpoint.objects.filter(platform_id=case.platform_id, active=True):

@@ -13,9 +13,13 @@ The rules followed:
   decided by a moderator other than the one who decided the case. An upheld
   appeal reverses the decision: the listing is restored (and the strike
   withdrawn) or removed (with a statement of reasons and a strike).
-- Repeat infringers: each upheld removal or restriction is a strike for
-  TAKEDOWN_STRIKE_MONTHS; TAKEDOWN_STRIKES_TO_SUSPEND active strikes make the
-  workbench recommend the seller's suspension to the platform.
+- Repeat infringers: a complaint with upheld removals or restrictions is one
+  strike on each seller it hit, for TAKEDOWN_STRIKE_MONTHS (fifty listings of
+  one store in one notice are one instance of infringement, not fifty). At
+  TAKEDOWN_STRIKES_TO_WARN active strikes (default: one below the suspension)
+  the seller is warned, by email and through the platform; at
+  TAKEDOWN_STRIKES_TO_SUSPEND, and only after that warning (DSA Art. 23(1)),
+  the workbench recommends the seller's suspension to the platform.
 - Misuse (DSA Art. 23): rejections marked manifestly unfounded count against
   the notifier; TAKEDOWN_MISUSE_WARN of them in a year bring a warning,
   TAKEDOWN_MISUSE_SUSPEND a suspension of filing for TAKEDOWN_MISUSE_SUSPEND_DAYS,
@@ -42,7 +46,7 @@ from rightsholders.models import Organisation
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
 from takedown.models import Case, CaseEvent
-from takedown.models.remedies import Appeal, CounterNotice, Strike
+from takedown.models.remedies import Appeal, CounterNotice, SellerWarning, Strike
 from takedown.states import CASE_ALLOWED, CaseAction, CaseStatus
 
 from .outbox import email_queue
@@ -409,8 +413,8 @@ def appeal_decide(*, actor, appeal: Appeal, uphold: bool, reason: str) -> Appeal
                 fields=["decided_by", "decided_at", "manifestly_unfounded"],
             )
             _statement(case, Decision(action=CaseAction.REMOVE, explanation=reason), reason, now)
-            strike_add(case=case)
             _notify(case, CaseAction.REMOVE, reason)
+            strike_add(case=case)
         _tell_appellant(locked_appeal, case, uphold, reason)
     return locked_appeal
 
@@ -438,32 +442,92 @@ def _tell_appellant(appeal: Appeal, case: Case, uphold: bool, reason: str) -> No
 
 # Strikes ----------------------------------------------------------------------------
 
+# A measure that stands (a counter-notice or a court action does not lift it):
+# the cases a strike rests on, and an upheld notice in the notifier's record.
+MEASURE_STANDS = (
+    CaseStatus.REMOVED,
+    CaseStatus.RESTRICTED,
+    CaseStatus.COUNTER_NOTICED,
+    CaseStatus.IN_COURT,
+)
+
+
+def _strike_months() -> int:
+    return _policy("TAKEDOWN_STRIKE_MONTHS", 12)
+
+
+def _strikes_to_suspend() -> int:
+    return max(1, _policy("TAKEDOWN_STRIKES_TO_SUSPEND", 3))
+
+
+def _strikes_to_warn() -> int:
+    """Active strikes that bring the warning: one below the suspension unless configured."""
+    suspend = _strikes_to_suspend()
+    configured = getattr(settings, "TAKEDOWN_STRIKES_TO_WARN", None)
+    warn = suspend - 1 if configured is None else int(configured)
+    return max(1, min(warn, suspend))
+
+
+def _locked_seller(seller_id: int) -> Seller:
+    """Lock the seller's row: its strikes, warning and recommendation change one at a time."""
+    return Seller.objects.select_for_update().get(pk=seller_id)
+
 
 def strike_add(*, case: Case) -> Strike | None:
-    """Count an upheld removal or restriction against the seller (once per case)."""
-    seller = case.listing.seller
-    if seller is None or Strike.objects.filter(case=case, withdrawn_at__isnull=True).exists():
+    """Count an upheld removal or restriction against the seller: once per complaint.
+
+    Several listings of one store in one complaint are one strike; a second
+    upheld case of the complaint is covered by the strike already there.
+    """
+    if case.listing.seller_id is None:
         return None
-    months = _policy("TAKEDOWN_STRIKE_MONTHS", 12)
+    seller = _locked_seller(case.listing.seller_id)
+    if Strike.objects.filter(
+        seller=seller, complaint_id=case.complaint_id, withdrawn_at__isnull=True
+    ).exists():
+        return None
     strike = Strike.objects.create(
         seller=seller,
+        complaint_id=case.complaint_id,
         case=case,
-        expires_at=timezone.now() + datetime.timedelta(days=round(30.44 * months)),
+        expires_at=timezone.now() + datetime.timedelta(days=round(30.44 * _strike_months())),
     )
     _seller_policy_check(seller, case)
     return strike
 
 
 def strikes_withdraw(*, case: Case, reason: str) -> int:
-    """Withdraw the strikes a reversed or lifted measure caused."""
-    now = timezone.now()
-    withdrawn = Strike.objects.filter(case=case, withdrawn_at__isnull=True).update(
-        withdrawn_at=now, withdrawn_reason=reason[:2000], updated_at=now
+    """Withdraw the strike a reversed or lifted measure rested on, if nothing else holds it up.
+
+    The strike of a complaint stays while another case of that complaint
+    against the same seller still stands; it goes with the last of them. Call
+    it after the case has left the measure's status.
+    """
+    if case.listing.seller_id is None:
+        return 0
+    seller = _locked_seller(case.listing.seller_id)
+    still_standing = (
+        Case.objects.filter(
+            complaint_id=case.complaint_id, listing__seller=seller, status__in=MEASURE_STANDS
+        )
+        .exclude(pk=case.pk)
+        .exists()
     )
-    seller = case.listing.seller
-    if withdrawn and seller is not None and seller.suspension_recommended_at is not None:
-        if seller_active_strikes(seller) < _policy("TAKEDOWN_STRIKES_TO_SUSPEND", 3):
+    if still_standing:
+        return 0
+    now = timezone.now()
+    withdrawn = Strike.objects.filter(
+        seller=seller, complaint_id=case.complaint_id, withdrawn_at__isnull=True
+    ).update(withdrawn_at=now, withdrawn_reason=reason[:2000], updated_at=now)
+    if withdrawn:
+        active = seller_active_strikes(seller)
+        if seller.suspension_recommended_at is not None and active < _strikes_to_suspend():
             Seller.objects.filter(pk=seller.pk).update(suspension_recommended_at=None)
+        if active < _strikes_to_warn():
+            # The warning rested on strikes found wrong: it no longer counts as given.
+            SellerWarning.objects.filter(seller=seller, withdrawn_at__isnull=True).update(
+                withdrawn_at=now, updated_at=now
+            )
     return withdrawn
 
 
@@ -473,24 +537,97 @@ def seller_active_strikes(seller: Seller) -> int:
     ).count()
 
 
+def seller_warning_in_force(seller: Seller) -> SellerWarning | None:
+    """The seller's last warning, if given within the strike period and not withdrawn."""
+    since = timezone.now() - datetime.timedelta(days=round(30.44 * _strike_months()))
+    return (
+        SellerWarning.objects.filter(seller=seller, withdrawn_at__isnull=True, created_at__gt=since)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def _seller_policy_check(seller: Seller, case: Case) -> None:
-    threshold = _policy("TAKEDOWN_STRIKES_TO_SUSPEND", 3)
+    """Warn the seller at TAKEDOWN_STRIKES_TO_WARN strikes; recommend its suspension after.
+
+    DSA Art. 23(1): a suspension comes only after a prior warning. A seller
+    reaching the suspension threshold without a warning in force is warned
+    now; its next strike recommends the suspension.
+    """
     active = seller_active_strikes(seller)
-    if active < threshold or seller.suspension_recommended_at is not None:
-        return
+    suspend_at = _strikes_to_suspend()
+    warning = seller_warning_in_force(seller)
+    if active >= suspend_at and warning is not None:
+        if seller.suspension_recommended_at is None:
+            _recommend_suspension(seller, case, active, warning)
+    elif active >= _strikes_to_warn() and warning is None:
+        _warn_seller(seller, case, active)
+
+
+def _warn_seller(seller: Seller, case: Case, active: int) -> None:
+    from .decisions import platform_event_queue
+
+    months = _strike_months()
+    reason = (
+        f"{active} upheld notice(s) against your listings in the last {months} months. "
+        f"At {_strikes_to_suspend()} the workbench recommends that {case.platform} suspend "
+        "your account (repeat-infringer policy, DSA Art. 23(1)). Each decision can be "
+        "objected to or appealed through the link sent with its statement of reasons."
+    )
+    SellerWarning.objects.create(seller=seller, case=case, active_strikes=active, reason=reason)
+    CaseEvent.objects.create(
+        case=case,
+        action=CaseAction.SELLER_WARNED,
+        from_status=case.status,
+        to_status=case.status,
+        reason=reason,
+        data={"seller": seller.external_id, "strikes": active},
+    )
+    if seller.contact_email:
+        email_queue(
+            topic="seller.warned",
+            to=seller.contact_email,
+            subject=f"Warning about your listings on {case.platform}",
+            body=reason,
+            case=case,
+        )
+    # The platform relays it when the workbench has no email for the seller.
+    platform_event_queue(
+        case=case,
+        action=CaseAction.SELLER_WARNED,
+        explanation=reason,
+        seller={"external_id": seller.external_id, "active_strikes": active},
+    )
+
+
+def _recommend_suspension(seller: Seller, case: Case, active: int, warning: SellerWarning) -> None:
+    from .decisions import platform_event_queue
+
     now = timezone.now()
     Seller.objects.filter(pk=seller.pk).update(suspension_recommended_at=now)
     seller.suspension_recommended_at = now
+    reason = (
+        f"{active} active strikes in {_strike_months()} months (policy: {_strikes_to_suspend()}), "
+        f"after a warning of {warning.created_at:%Y-%m-%d}: suspension of the seller's account "
+        "recommended."
+    )
     CaseEvent.objects.create(
         case=case,
         action=CaseAction.SUSPENSION_RECOMMENDED,
         from_status=case.status,
         to_status=case.status,
-        reason=(
-            f"{active} active strikes in {_policy('TAKEDOWN_STRIKE_MONTHS', 12)} months "
-            f"(policy: {threshold}): suspension of the seller's account recommended."
-        ),
-        data={"seller": seller.external_id, "strikes": active},
+        reason=reason,
+        data={"seller": seller.external_id, "strikes": active, "warning": warning.pk},
+    )
+    platform_event_queue(
+        case=case,
+        action=CaseAction.SUSPENSION_RECOMMENDED,
+        explanation=reason,
+        seller={
+            "external_id": seller.external_id,
+            "active_strikes": active,
+            "warned_at": warning.created_at.isoformat(),
+        },
     )
 
 

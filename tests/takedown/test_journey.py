@@ -120,19 +120,23 @@ def test_a_complaint_s_whole_life(
     types = [json.loads(body)["type"] for _, body in receiver.requests]
     assert types == [
         "case.removed",
+        "seller.warned",
         "case.removed",
         "case.restricted",
         "case.rejected",
         "case.info_requested",
     ]
 
-    # two upheld measures against the shady store: strikes, and its suspension recommended
+    # three upheld measures of one complaint against the shady store: one strike, which
+    # (one below the suspension threshold of two) brings a warning and no suspension yet
     shady = Seller.objects.get(external_id="shady")
-    assert Strike.objects.filter(seller=shady, withdrawn_at=None).count() == 3
-    assert shady.suspension_recommended_at is not None
+    assert Strike.objects.filter(seller=shady, withdrawn_at=None).count() == 1
+    assert shady.suspension_recommended_at is None
+    warnings = [m for m in mail.outbox if m.subject.startswith("Warning about your listings")]
+    assert [m.to for m in warnings] == [["shady@seller.example"]]
 
     # the seller objects to J0 through the private link in its email
-    to_seller = [m for m in mail.outbox if m.to == ["shady@seller.example"]]
+    to_seller = [m for m in mail.outbox if m.to == ["shady@seller.example"] and m not in warnings]
     assert len(to_seller) == 3 and "statement of reasons" in to_seller[0].subject
     link = next(
         line for line in to_seller[0].body.splitlines() if "/respond/" in line
@@ -185,18 +189,21 @@ def test_a_complaint_s_whole_life(
     assert upheld.json()["status"] == "upheld"
     assert Case.objects.get(pk=cases["J5"].pk).status == CaseStatus.REMOVED
 
-    # the seller appeals J1 and wins: the listing is restored and its strike withdrawn
+    # the seller appeals J1 and J2 and wins both: the listings are restored and, with no
+    # upheld case of the complaint left against the store, its strike is withdrawn
     from takedown.services.remedies import appeal_decide, appeal_file
 
-    seller_appeal = appeal_file(case=cases["J1"], by="seller", statement="Genuine, invoice.")
-    with run(execute=True):
-        appeal_decide(
-            actor=world.operator_moderator, appeal=seller_appeal, uphold=True, reason="Genuine."
+    for external_id in ("J1", "J2"):
+        seller_appeal = appeal_file(
+            case=cases[external_id], by="seller", statement="Genuine, invoice."
         )
-    assert Case.objects.get(pk=cases["J1"].pk).status == CaseStatus.RESTORED
-    assert Strike.objects.filter(seller=shady, withdrawn_at=None).count() == 1  # J2 only
-    shady.refresh_from_db()
-    assert shady.suspension_recommended_at is None
+        with run(execute=True):
+            appeal_decide(
+                actor=world.operator_moderator, appeal=seller_appeal, uphold=True, reason="Genuine."
+            )
+        assert Case.objects.get(pk=cases[external_id].pk).status == CaseStatus.RESTORED
+        still = 1 if external_id == "J1" else 0  # J2 held the strike up until it went too
+        assert Strike.objects.filter(seller=shady, withdrawn_at=None).count() == still
 
     # every decision is in the platform's feed, numbered without gaps
     feed = PlatformDecision.objects.filter(platform=platform).order_by("sequence")
@@ -210,7 +217,8 @@ def test_a_complaint_s_whole_life(
             .values_list("action", flat=True)
         )
 
-    assert story("J0") == ["file", "remove", "counter_notice", "restore"]
-    assert story("J5") == ["file", "reject", "appeal", "reverse_rejection"]
+    assert story("J0") == ["file", "remove", "seller_warned", "counter_notice", "restore"]
+    # J5's removal on appeal is the first strike of the other store: its warning
+    assert story("J5") == ["file", "reject", "appeal", "reverse_rejection", "seller_warned"]
     detail = moderator.get(reverse("api-case-detail", args=[cases["J0"].pk])).json()
     assert [e["action"] for e in detail["events"]] == story("J0")

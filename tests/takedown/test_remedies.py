@@ -10,8 +10,8 @@ from django.utils import timezone
 from listings.models import Platform
 from rightsholders.models import Organisation
 from takedown.errors import DomainError, NotPermitted, TransitionNotAllowed
-from takedown.models import Case, CaseEvent
-from takedown.models.remedies import Appeal, CounterNotice, Strike
+from takedown.models import Case, CaseEvent, PlatformDecision
+from takedown.models.remedies import Appeal, CounterNotice, SellerWarning, Strike
 from takedown.services.cases import Decision, case_decide
 from takedown.services.complaints import complaint_file
 from takedown.services.remedies import (
@@ -199,6 +199,8 @@ def test_three_strikes_recommend_the_seller_s_suspension_and_a_reversal_withdraw
     appeal_decide(actor=world.operator_moderator, appeal=appeal, uphold=True, reason="Genuine.")
     seller.refresh_from_db()
     assert seller.suspension_recommended_at is None
+    # two strikes remain: the warning given at two still stands
+    assert SellerWarning.objects.get(seller=seller).withdrawn_at is None
 
 
 def test_manifestly_unfounded_notices_warn_then_suspend_the_notifier(world, seller, settings):
@@ -346,3 +348,98 @@ def test_a_trusted_flagger_s_accuracy_counts_the_notices_its_agents_filed(world,
     agent.refresh_from_db()
     assert holder.trusted_flagger_accuracy == pytest.approx(2 / 3)
     assert agent.trusted_flagger_accuracy == pytest.approx(1 / 2)
+
+
+def removed_cases_of_one_complaint(world, seller, count: int) -> list[Case]:
+    listings = [
+        ListingFactory(platform=world.platform_a.platform, seller=seller, title=f"BRANDA bag {n}")
+        for n in range(count)
+    ]
+    complaint = complaint_file(
+        actor=world.holder_a.member,
+        rights_holder=world.holder_a.organisation,
+        right_ids=[world.holder_a.rights[0].pk],
+        listing_ids=[listing.pk for listing in listings],
+        data=data(),
+    )
+    return [
+        case_decide(actor=world.platform_a.moderator, case=case, decision=REMOVE)
+        for case in complaint.cases.order_by("pk")
+    ]
+
+
+def reverse_on_appeal(world, case: Case) -> None:
+    appeal = appeal_file(case=Case.objects.get(pk=case.pk), by="seller", statement="Genuine.")
+    appeal_decide(actor=world.operator_moderator, appeal=appeal, uphold=True, reason="Genuine.")
+
+
+def test_one_complaint_against_a_store_is_one_strike_until_its_last_case_is_reversed(
+    world, seller, settings
+):
+    settings.TAKEDOWN_STRIKES_TO_SUSPEND = 3
+    # given one complaint covering five listings of one store, all removed
+    cases = removed_cases_of_one_complaint(world, seller, 5)
+    # then the store has one strike, not five, and nothing is recommended
+    assert Strike.objects.filter(seller=seller, withdrawn_at=None).count() == 1
+    seller.refresh_from_db()
+    assert seller.suspension_recommended_at is None
+    assert not SellerWarning.objects.filter(seller=seller).exists()
+    # when four of the five are reversed, the strike still rests on the fifth
+    for case in cases[:4]:
+        reverse_on_appeal(world, case)
+    assert Strike.objects.filter(seller=seller, withdrawn_at=None).count() == 1
+    # and when the last is reversed too, it is withdrawn
+    reverse_on_appeal(world, cases[4])
+    assert Strike.objects.filter(seller=seller, withdrawn_at=None).count() == 0
+
+
+def test_the_seller_is_warned_before_its_suspension_is_recommended(
+    world, seller, settings, django_capture_on_commit_callbacks
+):
+    settings.TAKEDOWN_STRIKES_TO_SUSPEND = 3
+    # given a store with one upheld complaint: no warning yet
+    removed_case(world, seller, title="BRANDA bag 1")
+    assert not SellerWarning.objects.filter(seller=seller).exists()
+    # when a second complaint against it is upheld (one below the suspension)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = removed_case(world, seller, title="BRANDA bag 2")
+    # then the seller is warned by email and the platform is told, but no suspension yet
+    warning = SellerWarning.objects.get(seller=seller)
+    assert warning.active_strikes == 2 and warning.case == second
+    (email,) = [m for m in mail.outbox if m.subject.startswith("Warning about your listings")]
+    assert email.to == ["shop@seller.example"] and "DSA Art. 23(1)" in email.body
+    told = PlatformDecision.objects.filter(case=second).order_by("sequence")
+    assert [d.type for d in told] == ["case.removed", "seller.warned"]
+    assert told[1].payload["seller"]["external_id"] == seller.external_id
+    assert told[1].needs_execution is False
+    seller.refresh_from_db()
+    assert seller.suspension_recommended_at is None
+    # when a third complaint is upheld, the suspension is recommended to the platform
+    third = removed_case(world, seller, title="BRANDA bag 3")
+    seller.refresh_from_db()
+    assert seller.suspension_recommended_at is not None
+    recommended = PlatformDecision.objects.get(case=third, type="seller.suspension_recommended")
+    assert recommended.payload["seller"]["warned_at"] == warning.created_at.isoformat()
+    assert list(
+        CaseEvent.objects.filter(action__in=["seller_warned", "suspension_recommended"])
+        .order_by("pk")
+        .values_list("case", "action")
+    ) == [(second.pk, "seller_warned"), (third.pk, "suspension_recommended")]
+
+
+def test_reaching_the_suspension_without_a_warning_brings_the_warning_first(
+    world, seller, settings
+):
+    # given a policy that warns only at the suspension threshold
+    settings.TAKEDOWN_STRIKES_TO_SUSPEND = 2
+    settings.TAKEDOWN_STRIKES_TO_WARN = 2
+    removed_case(world, seller, title="BRANDA bag 1")
+    # when the second strike reaches the threshold, the seller is warned, not suspended
+    removed_case(world, seller, title="BRANDA bag 2")
+    seller.refresh_from_db()
+    assert SellerWarning.objects.filter(seller=seller).count() == 1
+    assert seller.suspension_recommended_at is None
+    # and the next strike, after the warning, recommends the suspension
+    removed_case(world, seller, title="BRANDA bag 3")
+    seller.refresh_from_db()
+    assert seller.suspension_recommended_at is not None
