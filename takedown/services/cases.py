@@ -511,7 +511,13 @@ def case_answer_info(*, actor, case: Case, answer: str) -> Case:
 
 
 def cases_close_unanswered(*, now: datetime.datetime | None = None) -> int:
-    """Close cases whose request for information was not answered in time (the sweep)."""
+    """Close cases whose request for information was not answered in time (the sweep).
+
+    The notifier is told by email. The platform gets no event: a request for
+    information is asked only of an open case (CASE_ALLOWED), so no measure
+    was ever applied to the listing and there is nothing to lift; the
+    ``case.info_requested`` it was told of asked nothing of it either.
+    """
     now = now or timezone.now()
     ids = list(
         Case.objects.filter(status=CaseStatus.INFO_REQUESTED, info_deadline_at__lt=now).values_list(

@@ -9,7 +9,13 @@ from django.db import connection
 from django.utils import timezone
 
 from takedown.errors import DomainError, NotPermitted, TransitionNotAllowed
-from takedown.models import Case, CaseEvent, OutboxMessage, StatementOfReasons
+from takedown.models import (
+    Case,
+    CaseEvent,
+    OutboxMessage,
+    PlatformDecision,
+    StatementOfReasons,
+)
 from takedown.services import outbox
 from takedown.services.cases import (
     CLAIM_MINUTES,
@@ -174,7 +180,9 @@ def test_asking_the_notifier_stops_the_clock_until_it_answers(world, cases):
     assert datetime.timedelta(hours=2) <= moved < datetime.timedelta(hours=2, seconds=5)
 
 
-def test_an_unanswered_request_closes_the_case_when_its_time_is_up(world, cases):
+def test_an_unanswered_request_closes_the_case_when_its_time_is_up(
+    world, cases, django_capture_on_commit_callbacks
+):
     case_decide(
         actor=world.operator_moderator,
         case=cases[0],
@@ -182,9 +190,16 @@ def test_an_unanswered_request_closes_the_case_when_its_time_is_up(world, cases)
     )
     assert cases_close_unanswered() == 0
     later = timezone.now() + datetime.timedelta(days=8)
-    assert cases_close_unanswered(now=later) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cases_close_unanswered(now=later) == 1
     assert Case.objects.get(pk=cases[0].pk).status == CaseStatus.CLOSED
     assert cases_close_unanswered(now=later) == 0
+    # the notifier is told, once, why and what it can do
+    (told,) = [m for m in mail.outbox if "closed without a decision" in m.subject]
+    assert told.to == ["ada@holder-a.example"]
+    assert cases[0].complaint.reference in told.subject and "new complaint" in told.body
+    # the listing was never restricted: the platform has nothing to lift and hears nothing
+    assert list(PlatformDecision.objects.values_list("type", flat=True)) == ["case.info_requested"]
 
 
 def test_bulk_decisions_report_each_case(world, cases):
