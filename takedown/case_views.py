@@ -14,7 +14,14 @@ from listings.models import ListingImage
 from listings.selectors import platforms_for
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
-from takedown.selectors import case_events_for, case_get, case_internals_visible, queue_for
+from takedown.models import CounterNotice
+from takedown.selectors import (
+    appeals_for,
+    case_events_for,
+    case_get,
+    case_internals_visible,
+    queue_for,
+)
 from takedown.services.cases import (
     Decision,
     case_claim,
@@ -104,6 +111,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": case_events_for(request.user, case),
             "internal": case_internals_visible(request.user, case),
             "statements": case.statements.all(),
+            # Forwarded to the notifier anyway; appeals: the notifier sees its own.
+            "counter_notice": CounterNotice.objects.filter(case=case).first(),
+            "appeals": appeals_for(request.user).filter(case=case),
             "may_decide": may_decide,
             "actions": case_actions_from(case.status) if may_decide else [],
             "claimed_by_me": case.claimed_by_id == request.user.pk,

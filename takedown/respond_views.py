@@ -12,9 +12,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from listings.models import Platform
 from takedown.errors import DomainError
 from takedown.models.remedies import Appeal, CounterNotice
 from takedown.services.remedies import (
+    DMCA_JURISDICTION_STATEMENT,
+    DMCA_PERJURY_STATEMENT,
     CounterNoticeData,
     appeal_file,
     counter_notice_file,
@@ -44,6 +47,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             if post.get("what") == "counter_notice":
                 counter_notice_file(
                     case=case,
+                    evidence=request.FILES.getlist("evidence"),
                     data=CounterNoticeData(
                         seller_name=post.get("seller_name", ""),
                         seller_email=post.get("seller_email", ""),
@@ -57,7 +61,12 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 )
                 messages.success(request, _("Your objection was sent to the notifier."))
             elif post.get("what") == "appeal":
-                appeal_file(case=case, by=Appeal.By.SELLER, statement=post.get("appeal", ""))
+                appeal_file(
+                    case=case,
+                    by=Appeal.By.SELLER,
+                    statement=post.get("appeal", ""),
+                    evidence=request.FILES.getlist("evidence"),
+                )
                 messages.success(
                     request, _("Your appeal was received; another moderator decides it.")
                 )
@@ -78,6 +87,10 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             "appeals": Appeal.objects.filter(case=case, by=Appeal.By.SELLER),
             "may_object": case.status in OBJECTABLE,
             "may_appeal": case.status in APPEALABLE,
+            # Under the DMCA the counter-notice needs a telephone number and these statements.
+            "dmca": case.platform.counter_notice_regime == Platform.CounterNoticeRegime.DMCA,
+            "dmca_perjury": DMCA_PERJURY_STATEMENT,
+            "dmca_jurisdiction": DMCA_JURISDICTION_STATEMENT,
             "errors": errors,
             "values": request.POST,
         },

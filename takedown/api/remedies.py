@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ class AppealSerializer(serializers.ModelSerializer):
     """An appeal; ``decided_by`` (a moderator) is null for notifiers."""
 
     decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
+    evidence = serializers.SerializerMethodField()
 
     class Meta:
         model = Appeal
@@ -31,6 +32,7 @@ class AppealSerializer(serializers.ModelSerializer):
             "case",
             "by",
             "statement",
+            "evidence",
             "status",
             "created_at",
             "decided_by",
@@ -38,6 +40,11 @@ class AppealSerializer(serializers.ModelSerializer):
             "decision_reason",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_evidence(self, appeal: Appeal) -> list[dict]:
+        """The files attached: name, sha256, content type and size (not where they are stored)."""
+        return [{k: v for k, v in item.items() if k != "path"} for item in appeal.evidence]
 
     def to_representation(self, instance: Appeal) -> dict:
         data = super().to_representation(instance)
@@ -49,6 +56,13 @@ class AppealSerializer(serializers.ModelSerializer):
 
 class AppealFileSerializer(serializers.Serializer):
     statement = serializers.CharField(max_length=20_000)
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="PDF or images (multipart/form-data), checked like a notice's evidence.",
+    )
 
 
 class AppealDecideSerializer(serializers.Serializer):
@@ -102,6 +116,7 @@ class CaseAppeal(APIView):
             by=Appeal.By.NOTIFIER,
             actor=request.user,
             statement=body.validated_data["statement"],
+            evidence=body.validated_data["evidence"],
         )
         return Response(AppealSerializer(appeal, context={"request": request}).data, status=201)
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
@@ -48,6 +50,7 @@ from takedown.errors import DomainError, NotPermitted
 from takedown.models import Case, CaseEvent
 from takedown.models.remedies import Appeal, CounterNotice, SellerWarning, Strike
 from takedown.states import CASE_ALLOWED, CaseAction, CaseStatus
+from takedown.uploads import CheckedFile, Kind, StoredFiles, check_uploads, files_removed_on_error
 
 from .outbox import email_queue
 
@@ -127,13 +130,33 @@ def counter_notice_window_end(platform: Platform, start: datetime.datetime) -> d
     return start + datetime.timedelta(days=days)
 
 
-def _check_counter_notice(data: CounterNoticeData) -> None:
-    for name, label in (
+# The statements 17 U.S.C. 512(g)(3)(C) and (D) ask of a counter-notice, as the seller signs them.
+DMCA_PERJURY_STATEMENT = (
+    "I swear, under penalty of perjury, that I have a good faith belief that the material was "
+    "removed or disabled as a result of mistake or misidentification of the material to be "
+    "removed or disabled."
+)
+DMCA_JURISDICTION_STATEMENT = (
+    "I consent to the jurisdiction of the Federal District Court for the judicial district in "
+    "which my address is located or, if my address is outside the United States, for any "
+    "judicial district in which the platform may be found, and I will accept service of process "
+    "from the person who provided the notification or an agent of such person."
+)
+
+
+def _check_counter_notice(data: CounterNoticeData, regime: str) -> None:
+    dmca = regime == Platform.CounterNoticeRegime.DMCA
+    required = [
         ("seller_name", "your name"),
         ("seller_address", "your postal address"),
         ("statement", "why the listing does not infringe"),
         ("signature", "your signature"),
-    ):
+    ]
+    if dmca:
+        # 512(g)(3)(D): the subscriber's name, address and telephone number.
+        required[1] = ("seller_address", "your physical address (DMCA 512(g)(3)(D))")
+        required.insert(2, ("seller_phone", "your telephone number (DMCA 512(g)(3)(D))"))
+    for name, label in required:
         if not str(getattr(data, name)).strip():
             raise DomainError(f"Give {label}.", field=name)
     try:
@@ -142,24 +165,70 @@ def _check_counter_notice(data: CounterNoticeData) -> None:
         raise DomainError("Give a valid email address.", field="seller_email") from exc
     if not data.good_faith:
         raise DomainError(
-            "Confirm, under penalty of perjury, that the listing was removed by mistake or "
+            f"Confirm: “{DMCA_PERJURY_STATEMENT}” (DMCA 512(g)(3)(C))."
+            if dmca
+            else "Confirm, under penalty of perjury, that the listing was removed by mistake or "
             "misidentification.",
             field="good_faith",
         )
     if not data.consent_to_jurisdiction:
         raise DomainError(
-            "Consent to the jurisdiction of the courts where you are (or where the platform is).",
+            f"Confirm: “{DMCA_JURISDICTION_STATEMENT}” (DMCA 512(g)(3)(D))."
+            if dmca
+            else "Consent to the jurisdiction of the courts where you are (or where the platform "
+            "is).",
             field="consent_to_jurisdiction",
         )
     if not signature_matches(data.signature, data.seller_name):
         raise DomainError("Sign with your name as given above.", field="signature")
 
 
-def counter_notice_file(*, case: Case, data: CounterNoticeData) -> CounterNotice:
-    """The seller objects to a removal or restriction; the notifier is told and the window opens."""
-    _check_counter_notice(data)
+# Evidence a seller or a notifier attaches to a counter-notice or an appeal: PDF or images.
+EVIDENCE_KINDS: frozenset[Kind] = frozenset({"pdf", "image"})
+
+
+def _store_evidence(
+    checked: Sequence[tuple[UploadedFile, CheckedFile]], folder: str, stored: StoredFiles
+) -> list[dict]:
+    """Save checked uploads under ``folder``; return what the JSON ``evidence`` field keeps."""
+    items = []
+    for upload, info in checked:
+        name = upload.name or f"evidence.{info.format.name.lower()}"
+        path = default_storage.save(f"{folder}/{timezone.now():%Y/%m}/{name}", upload)
+        stored.entries.append((default_storage, path))
+        items.append(
+            {
+                "name": name[:255],
+                "sha256": info.sha256,
+                "path": path,
+                "content_type": info.format.content_type,
+                "size": info.size,
+            }
+        )
+    return items
+
+
+def _evidence_line(evidence: Sequence[dict]) -> str:
+    if not evidence:
+        return "No files attached."
+    return "Files attached: " + ", ".join(
+        f"{e['name']} (sha256 {e['sha256'][:16]}…)" for e in evidence
+    )
+
+
+def counter_notice_file(
+    *, case: Case, data: CounterNoticeData, evidence: Sequence[UploadedFile] = ()
+) -> CounterNotice:
+    """The seller objects to a removal or restriction; the notifier is told and the window opens.
+
+    What it must contain depends on the platform's regime: under the DMCA
+    also the seller's telephone number and the statements of 512(g)(3)(C)-(D).
+    Evidence files are checked like a notice's and forwarded with it.
+    """
+    _check_counter_notice(data, case.platform.counter_notice_regime)
+    checked = check_uploads(evidence, allow=EVIDENCE_KINDS, field_name="evidence")
     now = timezone.now()
-    with transaction.atomic():
+    with files_removed_on_error() as stored, transaction.atomic():
         locked = _locked(case.pk)
         from .cases import _move
 
@@ -180,6 +249,7 @@ def counter_notice_file(*, case: Case, data: CounterNoticeData) -> CounterNotice
             good_faith=data.good_faith,
             consent_to_jurisdiction=data.consent_to_jurisdiction,
             signature=data.signature.strip(),
+            evidence=_store_evidence(checked, "counter_notices/evidence", stored),
             regime=locked.platform.counter_notice_regime,
             window_ends_at=counter_notice_window_end(locked.platform, now),
             forwarded_at=now,
@@ -192,7 +262,9 @@ def counter_notice_file(*, case: Case, data: CounterNoticeData) -> CounterNotice
             body=(
                 f"The seller of {locked.platform} listing {locked.listing.external_id} "
                 f"({locked.listing.title}) objects to its removal:\n\n{notice.statement}\n\n"
-                f"Seller: {notice.seller_name}, {notice.seller_address}, {notice.seller_email}.\n\n"
+                f"Seller: {notice.seller_name}, {notice.seller_address}, {notice.seller_email}"
+                f"{', ' + notice.seller_phone if notice.seller_phone else ''}.\n"
+                f"{_evidence_line(notice.evidence)}\n\n"
                 f"Unless you report a complaint to an authority or a lawsuit by "
                 f"{notice.window_ends_at:%Y-%m-%d %H:%M} UTC, the listing will be restored."
             ),
@@ -313,14 +385,23 @@ def _restore(case: Case, action: str, *, actor, reason: str) -> None:
 
 
 def appeal_file(
-    *, case: Case, by: str, statement: str, actor=None, evidence: Sequence[dict] = ()
+    *,
+    case: Case,
+    by: str,
+    statement: str,
+    actor=None,
+    evidence: Sequence[UploadedFile] = (),
 ) -> Appeal:
-    """Appeal a decision: the seller against a measure, the notifier against a rejection."""
+    """Appeal a decision: the seller against a measure, the notifier against a rejection.
+
+    Evidence files are checked like a notice's and shown to the moderator who decides.
+    """
     statement = statement.strip()
     if not statement:
         raise DomainError("Say why the decision is wrong.", field="statement")
+    checked = check_uploads(evidence, allow=EVIDENCE_KINDS, field_name="evidence")
     now = timezone.now()
-    with transaction.atomic():
+    with files_removed_on_error() as stored, transaction.atomic():
         locked = _locked(case.pk)
         if by == Appeal.By.SELLER:
             # An appeal can be upheld only from where its reversal may start.
@@ -347,7 +428,11 @@ def appeal_file(
                 "An appeal of yours on this case is waiting already.", field="statement"
             )
         appeal = Appeal.objects.create(
-            case=locked, by=by, filed_by=actor, statement=statement, evidence=list(evidence)
+            case=locked,
+            by=by,
+            filed_by=actor,
+            statement=statement,
+            evidence=_store_evidence(checked, "appeals/evidence", stored),
         )
         CaseEvent.objects.create(
             case=locked,

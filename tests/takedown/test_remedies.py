@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +30,7 @@ from takedown.services.remedies import (
     trusted_flaggers_recompute_accuracy,
 )
 from takedown.states import CaseStatus
+from tests.files import pdf_bytes, png_bytes
 from tests.listings.factories import ListingFactory, SellerFactory
 from tests.takedown.test_complaints import data
 
@@ -443,3 +446,122 @@ def test_reaching_the_suspension_without_a_warning_brings_the_warning_first(
     removed_case(world, seller, title="BRANDA bag 3")
     seller.refresh_from_db()
     assert seller.suspension_recommended_at is not None
+
+
+@pytest.fixture
+def dmca(world):
+    platform = world.platform_a.platform
+    platform.counter_notice_regime = Platform.CounterNoticeRegime.DMCA
+    platform.save(update_fields=["counter_notice_regime"])
+    return platform
+
+
+def test_a_dmca_counter_notice_needs_the_phone_and_the_sworn_statements(
+    world, seller, dmca, django_capture_on_commit_callbacks
+):
+    case = removed_case(world, seller)
+    # a counter-notice without what 512(g)(3) asks is refused, naming the field
+    for missing, field in (
+        ({"seller_phone": ""}, "seller_phone"),
+        ({"seller_address": " "}, "seller_address"),
+        ({"consent_to_jurisdiction": False}, "consent_to_jurisdiction"),
+        ({"good_faith": False}, "good_faith"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            counter_notice_file(
+                case=case, data=objection(**{"seller_phone": "+1 555 0100", **missing})
+            )
+        assert refused.value.field == field
+    assert not CounterNotice.objects.exists()
+    # a complete one, with evidence, is accepted and forwarded with its files named
+    invoice = SimpleUploadedFile("invoice.pdf", pdf_bytes(), "application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = counter_notice_file(
+            case=case, data=objection(seller_phone="+1 555 0100"), evidence=[invoice]
+        )
+    (item,) = notice.evidence
+    assert item["name"] == "invoice.pdf" and len(item["sha256"]) == 64
+    assert default_storage.exists(item["path"])
+    (forwarded,) = [m for m in mail.outbox if "objects" in m.subject]
+    assert "invoice.pdf" in forwarded.body and "+1 555 0100" in forwarded.body
+
+
+def test_evidence_that_is_not_a_pdf_or_an_image_is_refused(world, seller):
+    case = removed_case(world, seller)
+    fake = SimpleUploadedFile("invoice.pdf", b"not a pdf at all", "application/pdf")
+    with pytest.raises(DomainError) as refused:
+        counter_notice_file(case=case, data=objection(), evidence=[fake])
+    assert refused.value.field == "evidence"
+    with pytest.raises(DomainError) as refused:
+        appeal_file(case=case, by="seller", statement="Genuine.", evidence=[fake])
+    assert refused.value.field == "evidence"
+    assert not CounterNotice.objects.exists() and not Appeal.objects.exists()
+
+
+def test_the_seller_page_refuses_a_dmca_counter_notice_without_a_phone_and_takes_evidence(
+    client, world, seller, dmca
+):
+    case = removed_case(world, seller)
+    url = seller_link(case)
+    form = {
+        "what": "counter_notice",
+        "seller_name": "Sam Seller",
+        "seller_email": "sam@shop.example",
+        "seller_address": "1 Main Street, Springfield, IL",
+        "statement": "Genuine goods from the distributor.",
+        "good_faith": "on",
+        "consent_to_jurisdiction": "on",
+        "signature": "Sam Seller",
+    }
+    page = client.get(url).content.decode()
+    assert "Federal District Court" in page and "penalty of perjury" in page
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    assert "telephone number (DMCA 512(g)(3)(D))" in refused.content.decode()
+    sent = client.post(
+        url,
+        {
+            **form,
+            "seller_phone": "+1 555 0100",
+            "evidence": SimpleUploadedFile("invoice.png", png_bytes(), "image/png"),
+        },
+    )
+    assert sent.status_code == 302
+    assert CounterNotice.objects.get(case=case).evidence[0]["name"] == "invoice.png"
+    # the moderator and the notifier see the objection and its evidence on the case page
+    for who in (world.platform_a.moderator, world.holder_a.member):
+        client.force_login(who)
+        body = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+        assert "invoice.png" in body and "Genuine goods from the distributor." in body
+
+
+def test_the_notifier_appeals_through_the_api_with_evidence(client, world, seller):
+    listing = ListingFactory(platform=world.platform_a.platform, seller=seller)
+    case = complaint_file(
+        actor=world.holder_a.member,
+        rights_holder=world.holder_a.organisation,
+        right_ids=[world.holder_a.rights[0].pk],
+        listing_ids=[listing.pk],
+        data=data(),
+    ).cases.get()
+    case_decide(actor=world.platform_a.moderator, case=case, decision=Decision("reject", "No."))
+    client.force_login(world.holder_a.member)
+    url = reverse("api-case-appeal", args=[case.pk])
+    refused = client.post(
+        url,
+        {"statement": "Fake.", "evidence": SimpleUploadedFile("buy.pdf", b"x", "application/pdf")},
+    )
+    assert refused.status_code == 400 and "evidence" in refused.json()
+    filed = client.post(
+        url,
+        {
+            "statement": "Our test purchase shows a fake.",
+            "evidence": SimpleUploadedFile("test-buy.pdf", pdf_bytes(), "application/pdf"),
+        },
+    )
+    assert filed.status_code == 201, filed.content
+    (item,) = filed.json()["evidence"]
+    assert item["name"] == "test-buy.pdf" and "path" not in item
+    client.force_login(world.operator_moderator)
+    body = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "test-buy.pdf" in body
