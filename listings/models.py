@@ -114,8 +114,9 @@ class Seller(TimeStampedModel):
     """A seller account on a platform, known by the platform's id for it.
 
     ``name`` is the store name as the platform sent it; it may be a person's
-    name, so pages for rights holders mask it (takedown.privacy). ``contact_name``
-    and ``contact_email`` are personal data shown to moderators only.
+    name (masking it for rights holders is planned with the privacy work of
+    issue 7; today rights holders see it). ``contact_name`` and
+    ``contact_email`` are personal data shown to moderators only.
     """
 
     platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="sellers")

@@ -22,6 +22,7 @@ from .models import (
     OutboxMessage,
     PlatformDecision,
     StatementOfReasons,
+    SellerWarning,
     Strike,
     User,
     WebhookEndpoint,
@@ -193,7 +194,15 @@ class WebhookEndpointAddForm(forms.ModelForm):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "platform", "active", "created_at", "secret_rotated_at", "disabled_at"]
+    list_display = [
+        "url",
+        "platform",
+        "active",
+        "created_at",
+        "secret_rotated_at",
+        "disabled_at",
+        "disabled_reason",
+    ]
     list_filter = ["active", "platform"]
     list_select_related = ["platform__organisation"]
     search_fields = ["url", "platform__organisation__name"]
@@ -205,6 +214,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "created_at",
         "secret_rotated_at",
         "disabled_at",
+        "disabled_reason",
     ]
     actions = ["rotate_secret_selected", "disable_selected"]
 
@@ -326,7 +336,16 @@ class CounterNoticeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Strike)
 class StrikeAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["seller", "case", "created_at", "expires_at", "withdrawn_at"]
+    list_display = ["seller", "complaint", "case", "created_at", "expires_at", "withdrawn_at"]
+    list_select_related = ["seller", "complaint", "case__complaint", "case__listing"]
+    search_fields = ["seller__external_id", "seller__name"]
+
+
+@admin.register(SellerWarning)
+class SellerWarningAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Prior warnings to sellers (DSA Art. 23(1)), issued and withdrawn by the strike services."""
+
+    list_display = ["seller", "active_strikes", "case", "created_at", "withdrawn_at"]
     list_select_related = ["seller", "case__complaint", "case__listing"]
     search_fields = ["seller__external_id", "seller__name"]
 

@@ -70,3 +70,12 @@ def test_an_admin_designates_a_trusted_flagger_and_decides_an_appeal(client, wor
         },
     )
     assert Appeal.objects.get(pk=appeal.pk).status == "dismissed"
+
+
+@pytest.mark.parametrize(
+    "name", ["strike", "sellerwarning", "webhookendpoint", "counternotice", "appeal"]
+)
+def test_the_operator_lists_remedies_and_webhooks_in_the_admin(client, world, name):
+    operator = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    assert client.get(reverse(f"admin:takedown_{name}_changelist")).status_code == 200
