@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
@@ -109,6 +109,8 @@ def listing_images_fetch(
     # stored for all of them; flushed whenever they pass HELD_BYTES_MAX.
     held: list[tuple[ListingImage, FetchedImage, str]] = []
     held_bytes = 0
+    fetching: set[str] = set()  # URLs downloaded by this batch (held or already flushed)
+    refused: dict[str, str] = {}  # URL -> why its bytes were refused
 
     def flush() -> None:
         nonlocal held_bytes
@@ -118,6 +120,7 @@ def listing_images_fetch(
                 ref = stored.get(sha256) or _blob_for(data, sha256, new_blobs)
             except UploadRejected as exc:
                 failed[image.pk] = (exc.message, True)
+                refused[image.url] = exc.message
                 continue
             fetched[image.pk] = (ref, True)
             known[image.url] = ref
@@ -129,8 +132,8 @@ def listing_images_fetch(
             if image.url in known:
                 fetched[image.pk] = (known[image.url], False)
                 continue
-            if any(image.url == other.url for other, _, _ in held):
-                continue  # settled below, after its twin's bytes are stored
+            if image.url in fetching:
+                continue  # settled below, as its twin is
             try:
                 data = fetch(image.url)
             except FetchTransient as exc:
@@ -140,6 +143,7 @@ def listing_images_fetch(
             except FetchRefused as exc:
                 failed[image.pk] = (exc.message, True)
                 continue
+            fetching.add(image.url)
             held.append((image, data, hashlib.sha256(data.data).hexdigest()))
             held_bytes += len(data.data)
             if held_bytes > HELD_BYTES_MAX:
@@ -148,8 +152,12 @@ def listing_images_fetch(
             flush()
         # Images whose URL was fetched for another image of this batch.
         for image in pending:
-            if image.pk not in fetched and image.pk not in failed and image.url in known:
+            if image.pk in fetched or image.pk in failed:
+                continue
+            if image.url in known:
                 fetched[image.pk] = (known[image.url], False)
+            elif image.url in refused:
+                failed[image.pk] = (refused[image.url], False)
     except BaseException:
         for blob in new_blobs.values():
             blob.thumbnail.delete(save=False)
@@ -234,6 +242,30 @@ def _store_blobs(blobs: list[ImageBlob]) -> dict[str, int]:
     return ids
 
 
+def _settle_fetched(blobs: Mapping[int, int], *, attempted: bool, now: datetime.datetime) -> None:
+    """Mark pending images fetched, each with its blob, in one UPDATE.
+
+    Plain SQL: a ``Case`` of one ``When`` an image cost ~1 ms of query
+    compilation each in Python, more than the database's work.
+    """
+    table = ListingImage._meta.db_table
+    whens = " ".join(["WHEN %s THEN %s"] * len(blobs))
+    ids = ", ".join(["%s"] * len(blobs))
+    sql = (
+        # Table and column names come from the model; every value is bound.
+        f"UPDATE {table} SET status = %s, blob_id = CASE id {whens} END, fetched_at = %s, "  # nosec B608
+        f"error = '', attempts = attempts + %s, updated_at = %s "
+        f"WHERE id IN ({ids}) AND status = %s"
+    )
+    params: list[object] = [ImageStatus.FETCHED]
+    for pk, blob_id in blobs.items():
+        params += [pk, blob_id]
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    params += [stamp, int(attempted), stamp, *blobs, ImageStatus.PENDING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _stored_blob_ids(sha256s: set[str]) -> dict[str, int]:
     return dict(ImageBlob.objects.filter(sha256__in=sha256s).values_list("sha256", "pk"))
 
@@ -253,29 +285,10 @@ def _settle(
     now = timezone.now()
     pending = ListingImage.objects.filter(status=ImageStatus.PENDING)
     with transaction.atomic():
-        # Rows grouped by what they are set to: one UPDATE a group.
-        by_blob: dict[tuple[int, bool], list[int]] = {}
-        for pk, (blob_id, attempted) in fetched.items():
-            by_blob.setdefault((blob_id, attempted), []).append(pk)
         for attempted in (False, True):
-            ids = [pk for (_, tried), pks in by_blob.items() if tried == attempted for pk in pks]
-            if not ids:
-                continue
-            pending.filter(pk__in=ids).update(
-                status=ImageStatus.FETCHED,
-                blob_id=Case(
-                    *(
-                        When(pk__in=pks, then=Value(blob_id))
-                        for (blob_id, tried), pks in by_blob.items()
-                        if tried == attempted
-                    ),
-                    output_field=IntegerField(),
-                ),
-                fetched_at=now,
-                error="",
-                attempts=F("attempts") + int(attempted),
-                updated_at=now,
-            )
+            blobs = {pk: blob_id for pk, (blob_id, tried) in fetched.items() if tried == attempted}
+            if blobs:
+                _settle_fetched(blobs, attempted=attempted, now=now)
         by_error: dict[tuple[str, bool], list[int]] = {}
         for pk, (error, attempted) in failed.items():
             by_error.setdefault((error[:ERROR_MAX_CHARS], attempted), []).append(pk)

@@ -343,3 +343,34 @@ def test_a_truncated_jpeg_fails_as_undecodable_and_the_rest_of_the_batch_lands(
     assert cut.error.startswith("the image cannot be decoded")
     assert good.status == ImageStatus.FETCHED
     assert ImageBlob.objects.count() == 1
+
+
+def test_two_images_at_one_refused_url_in_a_batch_both_fail_with_one_download(
+    image_server, connections, allow_loopback_server
+):
+    # given two listings' pending images at one URL that answers HTML labelled as PNG
+    url = image_server.serve("/page.png", b"<html>not an image</html>")
+    first, second = ListingImageFactory(url=url), ListingImageFactory(url=url)
+    # when one task fetches both
+    result = fetch_listing_images.delay([first.pk, second.pk]).get()
+    # then the URL was downloaded once and both failed for its reason: none is left pending
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert len(image_server.requests) == 1
+    assert result == {"fetched": 0, "failed": 2, "retry": 0, "missing": 0}
+    assert first.status == second.status == ImageStatus.FAILED
+    assert first.error == second.error and "not accepted" in first.error
+    assert (first.attempts, second.attempts) == (1, 0)
+
+
+def test_a_fetched_image_records_when_as_an_aware_time(
+    image_server, connections, allow_loopback_server
+):
+    from django.utils import timezone
+
+    before = timezone.now()
+    image = ListingImageFactory(url=image_server.serve("/t.png", png_bytes(seed=4)))
+    fetch_listing_images.delay([image.pk])
+    image.refresh_from_db()
+    assert before <= image.fetched_at <= timezone.now()
+    assert ListingImage.objects.filter(fetched_at__gte=before).get() == image
