@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -257,11 +258,11 @@ def _settle_fetched(blobs: Mapping[int, int], *, attempted: bool, now: datetime.
         f"error = '', attempts = attempts + %s, updated_at = %s "
         f"WHERE id IN ({ids}) AND status = %s"
     )
-    params: list[object] = [ImageStatus.FETCHED]
+    params: list[Any] = [str(ImageStatus.FETCHED)]
     for pk, blob_id in blobs.items():
         params += [pk, blob_id]
     stamp = connection.ops.adapt_datetimefield_value(now)
-    params += [stamp, int(attempted), stamp, *blobs, ImageStatus.PENDING]
+    params += [stamp, int(attempted), stamp, *blobs, str(ImageStatus.PENDING)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
