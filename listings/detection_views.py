@@ -11,10 +11,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -59,6 +60,25 @@ def _with_images(detections):
     )
 
 
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap + 1`` rows: pages stop at the cap.
+
+    An exact count of a brand's millions of detections would read them all on
+    every page view; past the cap the page says "more than" and asks for filters.
+    """
+
+    cap = selectors.COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        assert isinstance(self.object_list, QuerySet)  # the inbox pages a queryset
+        return selectors.count_capped(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -72,7 +92,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form = DetectionFilterForm(request.GET or None, rights=rights, platforms=platforms)
     filters = form.filters() if request.GET else selectors.DetectionFilters()
     detections = _with_images(selectors.detections_filtered(user, filters))
-    page = Paginator(detections, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(detections, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.detection_counts(user)
     access = access_for(user)
     actionable = {

@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from listings.matching import ENGINE_VERSION
@@ -183,12 +183,24 @@ def detection_get(user, pk: int) -> Detection:
     return get_object_or_404(detections_for(user), pk=pk)
 
 
-def detection_counts(user) -> dict[str, int]:
-    """Detections the user sees, by status."""
-    rows = detections_for(user).order_by().values("status").annotate(n=Count("pk"))
-    counts = dict.fromkeys(DetectionStatus.values, 0)
-    counts.update({r["status"]: r["n"] for r in rows})
-    return counts
+# Counts shown on the inbox stop here ("10,000+"): counting a brand's millions
+# of detections exactly on every page view would read them all; a count
+# capped with LIMIT reads at most this many index entries.
+COUNT_CAP = 10_000
+
+
+def count_capped(queryset: QuerySet, cap: int | None = None) -> int:
+    """The number of rows of ``queryset``, or ``cap + 1`` when there are more than ``cap``."""
+    cap = COUNT_CAP if cap is None else cap
+    return queryset.order_by()[: cap + 1].count()
+
+
+def detection_counts(user, cap: int | None = None) -> dict[str, int]:
+    """Detections the user sees, by status, each at most ``cap + 1`` (meaning "more than cap")."""
+    seen = detections_for(user)
+    return {
+        status: count_capped(seen.filter(status=status), cap) for status in DetectionStatus.values
+    }
 
 
 def detection_counts_for_right(user, right: Right) -> int:

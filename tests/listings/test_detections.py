@@ -408,3 +408,21 @@ def test_a_listing_thumbnail_is_served_with_the_type_of_its_file(
         client.get(reverse("detections:listing-image", args=[detection.pk, image.pk])).status_code
         == 404
     )
+
+
+def test_the_inbox_counts_stop_at_the_cap_and_say_more_than(client, world, found, monkeypatch):
+    # given a cap of two detections (10,000 in production) and three open ones of holder A
+    from listings import selectors
+    from listings.detection_views import CappedPaginator
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    monkeypatch.setattr("listings.templatetags.detections.COUNT_CAP", 2)
+    client.force_login(world.holder_a.admin)
+    # when the inbox is shown
+    page = client.get(reverse("detections:inbox")).content.decode()
+    # then it counts no further than the cap and says there are more
+    assert selectors.detection_counts(world.holder_a.admin)[DetectionStatus.OPEN] == 3  # "2+"
+    assert selectors.detection_counts(world.holder_a.admin, cap=10)[DetectionStatus.OPEN] == 3
+    assert "More than 2 detections" in page
+    assert ">2+</span>" in page
