@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from takedown.services import cases, outbox, remedies
+from takedown.services import cases, evidence, outbox, remedies
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +49,12 @@ def restore_after_counter_notices() -> int:
 def recompute_trusted_flaggers() -> int:
     """Recompute each trusted flagger's accuracy (daily)."""
     return remedies.trusted_flaggers_recompute_accuracy()
+
+
+@shared_task(
+    name="takedown.anchor_evidence_ledger", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def anchor_evidence_ledger() -> int | None:
+    """Record and log the evidence ledger's head (every 10 min); return its sequence."""
+    anchor = evidence.ledger_anchor()
+    return None if anchor is None else anchor.sequence

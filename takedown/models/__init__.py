@@ -7,6 +7,7 @@ from .complaints import (
     ComplaintEvidence,
     StatementOfReasons,
 )
+from .evidence import EvidenceFile, EvidenceSnapshot, LedgerAnchor, LedgerEntry, LedgerHead
 from .outbox import OutboxAttempt, OutboxMessage
 from .remedies import Appeal, CounterNotice, SellerWarning, Strike
 from .users import User
@@ -21,6 +22,11 @@ __all__ = [
     "CaseEvent",
     "Complaint",
     "ComplaintEvidence",
+    "EvidenceFile",
+    "EvidenceSnapshot",
+    "LedgerAnchor",
+    "LedgerEntry",
+    "LedgerHead",
     "OutboxAttempt",
     "OutboxMessage",
     "PlatformDecision",

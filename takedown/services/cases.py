@@ -20,7 +20,7 @@ from listings.models import Listing
 from takedown.access import access_for, can_file_complaints_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
 from takedown.geo import expand_territories
-from takedown.models import Case, CaseEvent, StatementOfReasons
+from takedown.models import Case, StatementOfReasons
 from takedown.states import (
     CASE_DECISIONS,
     CaseAction,
@@ -31,6 +31,7 @@ from takedown.states import (
 
 from . import remedies
 from .decisions import platform_event_queue
+from .evidence import case_event_record
 from .outbox import email_queue
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _move(
     case.status = case_target(action, from_status)
     case.status_changed_at = timezone.now()
     case.save(update_fields=["status", "status_changed_at", "updated_at", *fields])
-    CaseEvent.objects.create(
+    case_event_record(
         case=case,
         actor=actor,
         action=action,
@@ -135,7 +136,7 @@ def _move(
 
 def _event(case: Case, action: str, *, actor, data: dict | None = None) -> None:
     """Record a step that does not change the status (claims)."""
-    CaseEvent.objects.create(
+    case_event_record(
         case=case,
         actor=actor,
         action=action,

@@ -34,6 +34,7 @@ from takedown.models import Case, CaseEvent, Complaint, ComplaintEvidence, Count
 from takedown.states import CaseAction, CaseStatus, ComplaintReason
 from takedown.uploads import check_uploads, files_removed_on_error
 
+from .evidence import case_events_record_bulk
 from .outbox import email_queue
 from .remedies import MEASURE_STANDS, check_may_file, signature_matches
 
@@ -455,16 +456,18 @@ def complaint_file(
             )
         Case.objects.bulk_create(cases)
         cases = list(complaint.cases.order_by("pk"))
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case=case,
-                actor=actor,
-                action=CaseAction.FILE,
-                to_status=CaseStatus.OPEN,
-                data={"complaint": complaint.reference, "priority": case.priority_reasons},
-                created_at=now,
-            )
-            for case in cases
+        case_events_record_bulk(
+            [
+                CaseEvent(
+                    case=case,
+                    actor=actor,
+                    action=CaseAction.FILE,
+                    to_status=CaseStatus.OPEN,
+                    data={"complaint": complaint.reference, "priority": case.priority_reasons},
+                    created_at=now,
+                )
+                for case in cases
+            ]
         )
         email_queue(
             topic="complaint.acknowledged",

@@ -18,7 +18,6 @@ from takedown.access import access_for, platforms_q
 from takedown.errors import DomainError, NotPermitted
 from takedown.models import (
     Case,
-    CaseEvent,
     OutboxMessage,
     PlatformDecision,
     PlatformDecisionSequence,
@@ -27,6 +26,7 @@ from takedown.models import (
 )
 from takedown.states import CaseAction
 
+from .evidence import case_event_record
 from .outbox import queue_delivery
 
 # The event type a platform receives for each action on a case. Keys are
@@ -220,7 +220,7 @@ def decision_confirm_executed(
         locked.execution_note = note
         locked.save(update_fields=["executed_at", "execution_confirmed_at", "execution_note"])
         token = getattr(actor, "token", None)
-        CaseEvent.objects.create(
+        case_event_record(
             case=locked.case,
             actor=None,  # a platform's system, named by its token below
             action=CaseAction.EXECUTED,

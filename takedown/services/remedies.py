@@ -47,11 +47,12 @@ from listings.models import Platform, Seller
 from rightsholders.models import Organisation
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
-from takedown.models import Case, CaseEvent
+from takedown.models import Case
 from takedown.models.remedies import Appeal, CounterNotice, SellerWarning, Strike
 from takedown.states import CASE_ALLOWED, CaseAction, CaseStatus
 from takedown.uploads import CheckedFile, Kind, StoredFiles, check_uploads, files_removed_on_error
 
+from .evidence import case_event_record
 from .outbox import email_queue
 
 SELLER_LINK_SALT = "takedown.seller-response"
@@ -434,7 +435,7 @@ def appeal_file(
             statement=statement,
             evidence=_store_evidence(checked, "appeals/evidence", stored),
         )
-        CaseEvent.objects.create(
+        case_event_record(
             case=locked,
             actor=actor,
             action=CaseAction.APPEAL,
@@ -471,7 +472,7 @@ def appeal_decide(*, actor, appeal: Appeal, uphold: bool, reason: str) -> Appeal
             update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"]
         )
         if not uphold:
-            CaseEvent.objects.create(
+            case_event_record(
                 case=case,
                 actor=actor,
                 action=CaseAction.APPEAL_DISMISS,
@@ -660,7 +661,7 @@ def _warn_seller(seller: Seller, case: Case, active: int) -> None:
         "objected to or appealed through the link sent with its statement of reasons."
     )
     SellerWarning.objects.create(seller=seller, case=case, active_strikes=active, reason=reason)
-    CaseEvent.objects.create(
+    case_event_record(
         case=case,
         action=CaseAction.SELLER_WARNED,
         from_status=case.status,
@@ -696,7 +697,7 @@ def _recommend_suspension(seller: Seller, case: Case, active: int, warning: Sell
         f"after a warning of {warning.created_at:%Y-%m-%d}: suspension of the seller's account "
         "recommended."
     )
-    CaseEvent.objects.create(
+    case_event_record(
         case=case,
         action=CaseAction.SUSPENSION_RECOMMENDED,
         from_status=case.status,

@@ -1,0 +1,612 @@
+"""Evidence snapshots and the hash-chained ledger: record, anchor, verify.
+
+Every CaseEvent is written through ``case_event_record`` (or
+``case_events_record_bulk``), which appends it to the ledger in the caller's
+transaction. A filing and every decision (SNAPSHOT_ACTIONS) first capture an
+EvidenceSnapshot of the listing, appended just before its event.
+
+The chain: entry n stores the SHA-256 of its object's canonical content
+(``content_sha256``), the previous entry's hash (``prev_hash``) and
+``entry_hash = SHA-256(prev_hash + content_sha256 + canonical metadata)``.
+Appends lock the single LedgerHead row, so concurrent appends queue and the
+chain never forks; an append reads that one row, never the chain.
+``ledger_verify`` re-hashes every object's current content from the database,
+streaming the chain; ``ledger_anchor`` records the head so a deleted or
+rewritten tail shows.
+"""
+
+import datetime
+import hashlib
+import json
+import logging
+import mimetypes
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from listings.models import Detection, Listing, ListingImage
+from listings.services.feeds import stored_content
+from takedown.models import Case, CaseEvent
+from takedown.models.evidence import (
+    EvidenceFile,
+    EvidenceSnapshot,
+    LedgerAnchor,
+    LedgerEntry,
+    LedgerHead,
+)
+from takedown.states import CaseAction
+
+logger = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+HEAD_PK = 1
+# The steps that capture the listing: the complaint's filing and every decision on it.
+SNAPSHOT_ACTIONS = frozenset(
+    {
+        CaseAction.FILE,
+        CaseAction.REMOVE,
+        CaseAction.RESTRICT,
+        CaseAction.REJECT,
+        CaseAction.RESTORE,
+        CaseAction.REVERSE_MEASURE,
+        CaseAction.REVERSE_REJECTION,
+    }
+)
+# Listing content fields that may name a person: kept out of the snapshot's
+# body, in its erasable ``personal`` part.
+PERSONAL_FIELDS = ("seller_name",)
+
+
+# Hashing -------------------------------------------------------------------------
+
+
+def canonical(value: Any) -> bytes:
+    """The one byte form of a JSON value that is hashed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(datetime.UTC).isoformat()
+
+
+def case_event_content(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "case": event.case_id,
+        "actor": event.actor_id,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "reason": event.reason,
+        "data": event.data,
+        "created_at": _iso(event.created_at),
+    }
+
+
+def snapshot_content(snapshot: EvidenceSnapshot) -> dict[str, Any]:
+    """What the ledger hashes of a snapshot: everything but the erasable personal part."""
+    return {
+        "id": snapshot.pk,
+        "case": snapshot.case_id,
+        "listing": snapshot.listing_id,
+        "action": snapshot.action,
+        "taken_at": _iso(snapshot.taken_at),
+        "body": snapshot.body,
+        "personal_sha256": snapshot.personal_sha256,
+    }
+
+
+CONTENT_OF: dict[str, Callable[[Any], dict[str, Any]]] = {
+    LedgerEntry.Kind.CASE_EVENT: case_event_content,
+    LedgerEntry.Kind.SNAPSHOT: snapshot_content,
+}
+
+
+def content_sha256(kind: str, obj: Any) -> str:
+    return sha256_hex(canonical(CONTENT_OF[kind](obj)))
+
+
+def entry_hash(
+    prev_hash: str,
+    content_hash: str,
+    *,
+    sequence: int,
+    kind: str,
+    object_id: int,
+    recorded_at: datetime.datetime,
+) -> str:
+    metadata = canonical(
+        {
+            "sequence": sequence,
+            "kind": kind,
+            "object_id": object_id,
+            "recorded_at": _iso(recorded_at),
+        }
+    )
+    return sha256_hex(prev_hash.encode() + content_hash.encode() + metadata)
+
+
+# Appending ---------------------------------------------------------------------------
+
+
+def _locked_head() -> LedgerHead:
+    head = LedgerHead.objects.select_for_update().filter(pk=HEAD_PK).first()
+    if head is not None:
+        return head
+    # Only on a new database (or one a test flushed): start from the last entry, if any.
+    last = LedgerEntry.objects.order_by("-sequence").first()
+    LedgerHead.objects.get_or_create(
+        pk=HEAD_PK,
+        defaults={
+            "sequence": last.sequence if last else 0,
+            "entry_hash": last.entry_hash if last else GENESIS_HASH,
+        },
+    )
+    return LedgerHead.objects.select_for_update().get(pk=HEAD_PK)
+
+
+def ledger_append(items: Sequence[tuple[str, Any]]) -> list[LedgerEntry]:
+    """Append (kind, saved object) pairs to the chain, in order, in the caller's transaction.
+
+    Three queries whatever the number of items: lock the head, insert the
+    entries, move the head. The head stays locked until the caller commits.
+    """
+    if not items:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Append to the evidence ledger in the transaction of what it records.")
+    head = _locked_head()
+    now = timezone.now()
+    sequence, prev = head.sequence, head.entry_hash
+    entries = []
+    for kind, obj in items:
+        sequence += 1
+        digest = content_sha256(kind, obj)
+        current = entry_hash(
+            prev, digest, sequence=sequence, kind=kind, object_id=obj.pk, recorded_at=now
+        )
+        entries.append(
+            LedgerEntry(
+                sequence=sequence,
+                kind=kind,
+                object_id=obj.pk,
+                content_sha256=digest,
+                prev_hash=prev,
+                entry_hash=current,
+                recorded_at=now,
+            )
+        )
+        prev = current
+    LedgerEntry.objects.bulk_create(entries)
+    LedgerHead.objects.filter(pk=HEAD_PK).update(sequence=sequence, entry_hash=prev, updated_at=now)
+    return entries
+
+
+def case_event_record(**fields: Any) -> CaseEvent:
+    """Write a CaseEvent (CaseEvent's fields as keywords) and append it to the ledger.
+
+    A filing or a decision captures the listing first (SNAPSHOT_ACTIONS).
+    Call inside the transaction that makes the change the event records.
+    """
+    return case_events_record_bulk([CaseEvent(**fields)])[0]
+
+
+def case_events_record_bulk(events: Sequence[CaseEvent]) -> list[CaseEvent]:
+    """Write many CaseEvents at once, with their snapshots, and append them all to the ledger."""
+    if not events:
+        return []
+    created = CaseEvent.objects.bulk_create(events)
+    if any(event.pk is None for event in created):  # pragma: no cover - every backend we run
+        raise RuntimeError("The database did not return the new events' ids.")
+    to_snapshot = [e for e in created if e.action in SNAPSHOT_ACTIONS]
+    snapshots = _snapshots_take(to_snapshot)
+    items: list[tuple[str, Any]] = []
+    for event in created:
+        if event.pk in snapshots:
+            items.append((LedgerEntry.Kind.SNAPSHOT, snapshots[event.pk]))
+        items.append((LedgerEntry.Kind.CASE_EVENT, event))
+    ledger_append(items)
+    return list(created)
+
+
+# Snapshots ----------------------------------------------------------------------------
+
+
+def _snapshots_take(events: Sequence[CaseEvent]) -> dict[int, EvidenceSnapshot]:
+    """Capture the listing of each event's case, as stored now; return them by event id.
+
+    A fixed number of queries for any number of events: listings, images,
+    detections, known evidence files, then one insert of snapshots.
+    """
+    if not events:
+        return {}
+    cases: list[Case] = [event.case for event in events]
+    listings = Listing.objects.select_related("seller", "platform__organisation").in_bulk(
+        {case.listing_id for case in cases}
+    )
+    images_of: dict[int, list[ListingImage]] = {}
+    for image in (
+        ListingImage.objects.filter(listing_id__in=listings)
+        .select_related("blob")
+        .order_by("listing_id", "position", "pk")
+    ):
+        images_of.setdefault(image.listing_id, []).append(image)
+    detections = Detection.objects.in_bulk(
+        {case.detection_id for case in cases if case.detection_id is not None}
+    )
+    copies = _thumbnail_copies(image for images in images_of.values() for image in images)
+    snapshots = {}
+    for event, case in zip(events, cases, strict=True):
+        listing = listings[case.listing_id]
+        body, personal = _listing_evidence(listing, images_of.get(listing.pk, []), copies)
+        detection = detections.get(case.detection_id) if case.detection_id else None
+        body["detection"] = _detection_evidence(detection) if detection else None
+        snapshots[event.pk] = EvidenceSnapshot(
+            case=case,
+            listing=listing,
+            action=event.action,
+            taken_at=event.created_at,
+            body=body,
+            personal=personal,
+            personal_sha256=sha256_hex(canonical(personal)),
+        )
+    EvidenceSnapshot.objects.bulk_create(snapshots.values())
+    return snapshots
+
+
+def _listing_evidence(
+    listing: Listing, images: list[ListingImage], copies: dict[int, dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    content = stored_content(listing)
+    # The hash the feed gave this content when it arrived, and the hash of it as
+    # stored now: equal unless the row was changed outside a feed.
+    recomputed = sha256_hex(canonical(content))
+    personal: dict[str, Any] = {name: content.pop(name) for name in PERSONAL_FIELDS}
+    # A random salt: a bare name's hash could be confirmed by guessing the name.
+    personal["salt"] = secrets.token_hex(16)
+    body = {
+        "platform": listing.platform.organisation.slug,
+        "external_id": listing.external_id,
+        "content": content,
+        "content_sha256_as_received": listing.content_hash,
+        "content_sha256_as_stored": recomputed,
+        "last_feed": listing.last_feed_id,
+        "listing_updated_at": _iso(listing.updated_at),
+        "delisted_at": _iso(listing.delisted_at),
+        "images": [_image_evidence(image, copies) for image in images],
+    }
+    return body, personal
+
+
+def _image_evidence(image: ListingImage, copies: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    evidence: dict[str, Any] = {
+        "position": image.position,
+        "url": image.url,
+        "status": image.status,
+        "fetched_at": _iso(image.fetched_at),
+    }
+    blob = image.blob
+    if blob is not None:
+        evidence.update(
+            {
+                "original_sha256": blob.sha256,
+                "original_content_type": blob.content_type,
+                "original_size": blob.size_bytes,
+                "width": blob.width,
+                "height": blob.height,
+                "thumbnail": copies.get(blob.pk),
+            }
+        )
+    return evidence
+
+
+def _detection_evidence(detection: Detection) -> dict[str, Any]:
+    return {
+        "id": detection.pk,
+        "right": detection.right_id,
+        "engine_version": detection.engine_version,
+        "score": detection.score,
+        "text_score": detection.text_score,
+        "image_score": detection.image_score,
+        "signals": detection.signals,
+        "listing_content_hash": detection.listing_content_hash,
+        "last_matched_at": _iso(detection.last_matched_at),
+    }
+
+
+def _thumbnail_copies(images: Iterable[ListingImage]) -> dict[int, dict[str, Any]]:
+    """Copy each image's stored thumbnail into evidence storage, once per SHA-256.
+
+    Returns {blob id: {"sha256", "content_type", "size"}}; a thumbnail whose
+    file is gone is recorded as missing. The file name is the SHA-256, so a
+    copy left by a rolled-back transaction is simply reused.
+    """
+    found: dict[int, dict[str, Any]] = {}
+    data_of: dict[str, bytes] = {}
+    for image in images:
+        blob = image.blob
+        if blob is None or blob.pk in found:
+            continue
+        try:
+            with blob.thumbnail.open("rb") as handle:
+                data = handle.read()
+        except (OSError, ValueError):
+            found[blob.pk] = {"missing": True, "name": blob.thumbnail.name}
+            continue
+        digest = sha256_hex(data)
+        content_type = mimetypes.guess_type(blob.thumbnail.name)[0] or "application/octet-stream"
+        found[blob.pk] = {"sha256": digest, "content_type": content_type, "size": len(data)}
+        data_of[digest] = data
+    if not data_of:
+        return found
+    known = set(EvidenceFile.objects.filter(sha256__in=data_of).values_list("sha256", flat=True))
+    storage = EvidenceFile._meta.get_field("file").storage  # type: ignore[attr-defined]
+    new_files = []
+    for digest, data in data_of.items():
+        if digest in known:
+            continue
+        copy = next(c for c in found.values() if c.get("sha256") == digest)
+        extension = mimetypes.guess_extension(copy["content_type"]) or ""
+        name = f"evidence/images/{digest[:2]}/{digest}{extension}"
+        if not storage.exists(name):
+            name = storage.save(name, ContentFile(data))
+        new_files.append(
+            EvidenceFile(
+                sha256=digest, file=name, content_type=copy["content_type"], size=len(data)
+            )
+        )
+    # Another transaction may store the same picture at the same moment: one row wins.
+    EvidenceFile.objects.bulk_create(new_files, ignore_conflicts=True)
+    return found
+
+
+# Anchoring ----------------------------------------------------------------------------
+
+
+def ledger_anchor() -> LedgerAnchor | None:
+    """Record the chain's head (and log it): a later, shorter or rewritten chain shows.
+
+    Returns the new anchor, or None when the chain is empty or has not moved
+    since the last anchor. The log line is the copy outside the database.
+    """
+    last = LedgerEntry.objects.order_by("-sequence").only("sequence", "entry_hash").first()
+    if last is None:
+        logger.info("evidence ledger empty: nothing to anchor")
+        return None
+    previous = LedgerAnchor.objects.order_by("-sequence", "-pk").first()
+    if previous is not None and previous.sequence == last.sequence:
+        logger.info(
+            "evidence ledger head unchanged: sequence=%s hash=%s", last.sequence, last.entry_hash
+        )
+        return None
+    anchor = LedgerAnchor.objects.create(sequence=last.sequence, entry_hash=last.entry_hash)
+    logger.info(
+        "evidence ledger anchored: sequence=%s hash=%s at=%s",
+        anchor.sequence,
+        anchor.entry_hash,
+        _iso(anchor.anchored_at),
+    )
+    return anchor
+
+
+# Verifying ---------------------------------------------------------------------------
+
+
+@dataclass
+class LedgerReport:
+    """The outcome of a walk of the chain; ``problem`` names the first failure."""
+
+    entries: int = 0
+    snapshots: int = 0
+    case_events: int = 0
+    files: int = 0
+    anchors: int = 0
+    head_sequence: int = 0
+    head_hash: str = GENESIS_HASH
+    problem: str | None = None
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _batches(entries: Iterator[LedgerEntry], size: int) -> Iterator[list[LedgerEntry]]:
+    batch: list[LedgerEntry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _label(entry: LedgerEntry) -> str:
+    what = "snapshot" if entry.kind == LedgerEntry.Kind.SNAPSHOT else "case event"
+    return f"Entry #{entry.sequence} ({what} {entry.object_id})"
+
+
+def ledger_verify(
+    *,
+    chunk_size: int = 1000,
+    check_files: bool = True,
+    expected: Sequence[tuple[int, str]] = (),
+) -> LedgerReport:
+    """Walk the chain from its start and re-hash every object's current content.
+
+    Streams the entries (``iterator(chunk_size=...)``) and loads their objects
+    a chunk at a time. Stops at the first entry that does not verify. Checks
+    the chain against every stored anchor and any ``expected`` (sequence,
+    hash) pairs kept elsewhere, against the head row, and that no case event
+    or snapshot is missing from it.
+    """
+    report = LedgerReport()
+    anchors: dict[int, str] = {}
+    for sequence, digest in LedgerAnchor.objects.values_list("sequence", "entry_hash"):
+        anchors[sequence] = digest
+    report.anchors = len(anchors)
+    for sequence, digest in expected:
+        anchors[sequence] = digest
+    prev = GENESIS_HASH
+    sequence = 0
+    checked_files: set[str] = set()
+    entries = LedgerEntry.objects.order_by("sequence").iterator(chunk_size=chunk_size)
+    for batch in _batches(entries, chunk_size):
+        events = CaseEvent.objects.in_bulk(
+            [e.object_id for e in batch if e.kind == LedgerEntry.Kind.CASE_EVENT]
+        )
+        snapshots = EvidenceSnapshot.objects.defer("personal").in_bulk(
+            [e.object_id for e in batch if e.kind == LedgerEntry.Kind.SNAPSHOT]
+        )
+        objects: dict[str, dict[int, Any]] = {
+            LedgerEntry.Kind.CASE_EVENT: events,
+            LedgerEntry.Kind.SNAPSHOT: snapshots,
+        }
+        for entry in batch:
+            problem = _check_entry(entry, sequence + 1, prev, objects, anchors)
+            if problem:
+                report.problem = problem
+                return report
+            sequence, prev = entry.sequence, entry.entry_hash
+            report.entries += 1
+            if entry.kind == LedgerEntry.Kind.SNAPSHOT:
+                report.snapshots += 1
+            else:
+                report.case_events += 1
+        if check_files:
+            problem = _check_files(batch, snapshots, checked_files)
+            if problem:
+                report.problem = problem
+                return report
+    report.files = len(checked_files)
+    report.head_sequence, report.head_hash = sequence, prev
+    report.problem = _check_ends(sequence, prev, anchors)
+    return report
+
+
+def _check_entry(
+    entry: LedgerEntry,
+    expected_sequence: int,
+    prev: str,
+    objects: dict[str, dict[int, Any]],
+    anchors: dict[int, str],
+) -> str | None:
+    label = _label(entry)
+    if entry.sequence != expected_sequence:
+        missing = (
+            f"#{expected_sequence}"
+            if entry.sequence == expected_sequence + 1
+            else f"#{expected_sequence} to #{entry.sequence - 1}"
+        )
+        return f"Entry {missing} missing: the chain goes from #{expected_sequence - 1} to #{entry.sequence}."
+    if entry.prev_hash != prev:
+        return f"{label}: chain link broken: its previous hash is not the hash of entry #{expected_sequence - 1}."
+    recomputed = entry_hash(
+        entry.prev_hash,
+        entry.content_sha256,
+        sequence=entry.sequence,
+        kind=entry.kind,
+        object_id=entry.object_id,
+        recorded_at=entry.recorded_at,
+    )
+    if recomputed != entry.entry_hash:
+        return f"{label}: entry altered: its hash does not match its own fields."
+    if entry.sequence in anchors and anchors[entry.sequence] != entry.entry_hash:
+        return (
+            f"{label}: does not match the anchor of #{entry.sequence} "
+            f"({anchors[entry.sequence][:16]}…): the chain was rewritten."
+        )
+    obj = objects.get(entry.kind, {}).get(entry.object_id)
+    if obj is None:
+        return f"{label}: object missing: the row was deleted."
+    current = content_sha256(entry.kind, obj)
+    if current != entry.content_sha256:
+        return (
+            f"{label}: content changed since it was recorded "
+            f"(recorded {entry.content_sha256[:16]}…, now {current[:16]}…)."
+        )
+    return None
+
+
+def _check_files(
+    batch: list[LedgerEntry], snapshots: dict[int, EvidenceSnapshot], checked: set[str]
+) -> str | None:
+    """Re-hash the image copies the batch's snapshots refer to (each file once a run)."""
+    wanted: dict[str, LedgerEntry] = {}
+    for entry in batch:
+        snapshot = (
+            snapshots.get(entry.object_id) if entry.kind == LedgerEntry.Kind.SNAPSHOT else None
+        )
+        for image in snapshot.body.get("images", []) if snapshot else []:
+            digest = (image.get("thumbnail") or {}).get("sha256")
+            if digest and digest not in checked:
+                wanted.setdefault(digest, entry)
+    if not wanted:
+        return None
+    files = {f.sha256: f for f in EvidenceFile.objects.filter(sha256__in=wanted)}
+    for digest, entry in wanted.items():
+        stored = files.get(digest)
+        if stored is None:
+            return f"{_label(entry)}: image copy {digest[:16]}… missing: its row was deleted."
+        try:
+            with stored.file.open("rb") as handle:
+                actual = sha256_hex(handle.read())
+        except OSError:
+            return f"{_label(entry)}: image copy {stored.file.name} missing from storage."
+        if actual != digest:
+            return f"{_label(entry)}: image copy {stored.file.name} changed: its bytes hash to {actual[:16]}…."
+        checked.add(digest)
+    return None
+
+
+def _check_ends(last_sequence: int, last_hash: str, anchors: dict[int, str]) -> str | None:
+    beyond = [s for s in anchors if s > last_sequence]
+    if beyond:
+        return (
+            f"The chain ends at #{last_sequence} but was anchored at #{max(beyond)}: "
+            "entries at its end were deleted."
+        )
+    head = LedgerHead.objects.filter(pk=HEAD_PK).first()
+    if head is not None and (head.sequence, head.entry_hash) != (last_sequence, last_hash):
+        return (
+            f"The chain ends at #{last_sequence} but its head row says #{head.sequence}: "
+            "entries at its end were deleted or the head was altered."
+        )
+    unrecorded = (
+        CaseEvent.objects.filter(
+            ~Exists(
+                LedgerEntry.objects.filter(
+                    kind=LedgerEntry.Kind.CASE_EVENT, object_id=OuterRef("pk")
+                )
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if unrecorded is not None:
+        return f"Case event {unrecorded} is not in the ledger: written around the services, or its entry deleted."
+    unrecorded = (
+        EvidenceSnapshot.objects.filter(
+            ~Exists(
+                LedgerEntry.objects.filter(kind=LedgerEntry.Kind.SNAPSHOT, object_id=OuterRef("pk"))
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if unrecorded is not None:
+        return f"Snapshot {unrecorded} is not in the ledger: written around the services, or its entry deleted."
+    return None
