@@ -14,12 +14,11 @@ from django.core.management import call_command
 from listings.models import Detection
 from takedown.management.commands.load_demo import DEMO_PASSWORD
 from takedown.states import DetectionStatus
-from tests.browser.test_login_rights import page  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, live_server, username: str) -> None:  # noqa: F811
+def _log_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill('input[name="username"]', username)
     page.fill('input[name="password"]', DEMO_PASSWORD)
@@ -27,7 +26,7 @@ def _log_in(page, live_server, username: str) -> None:  # noqa: F811
         page.click('form:has(input[name="password"]) button[type="submit"]')
 
 
-def test_a_rights_holder_reads_why_and_dismisses_from_the_inbox(live_server, page, tmp_path):  # noqa: F811
+def test_a_rights_holder_reads_why_and_dismisses_from_the_inbox(live_server, page, tmp_path):
     call_command("load_demo")
     _log_in(page, live_server, "aurelia")
     shots = Path(os.environ.get("TAKEDOWN_SCREENSHOTS_DIR", tmp_path))

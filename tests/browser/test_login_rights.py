@@ -12,39 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
 from takedown.management.commands.load_demo import DEMO_PASSWORD
-from tests.conftest import CHROMIUM
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def page():
-    # Playwright's sync API runs an event loop in this thread; the ORM must still be usable.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 800})
-        finally:
-            # While Playwright's loop runs in this thread, Django's connection storage is
-            # context-local: the ORM calls of the test opened a second connection that
-            # must be closed here, or PostgreSQL refuses to drop the test database.
-            connections.close_all()
-            browser.close()
 
 
 @pytest.mark.browser

@@ -327,7 +327,7 @@ def test_a_running_retro_scan_is_polled_with_its_progress(client, world):
     client.force_login(world.holder_a.member)
     panel = client.get(reverse("rightsholders:right-scanning", args=[right.pk])).content.decode()
     assert "50 of 200 listings" in panel
-    assert 'aria-valuenow="25"' in panel
+    assert 'value="25" max="100"' in panel
     assert 'hx-trigger="every 2s"' in panel
 
 
