@@ -123,8 +123,19 @@ def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
     return events.filter(_notifier_events_q())
 
 
-def queue_for(user, *, platform_id: int | None = None, status: str = "") -> QuerySet[Case]:
-    """The moderator's queue: cases it may decide, most urgent first."""
+# The queue's orders (the ``sort`` parameter of the page): "most urgent first" is
+# the deadline brought forward by the priority signals (``due_at``); moderators
+# can also sort by the SLA deadline itself. Each has its index (Case.Meta).
+QUEUE_ORDERS = {
+    "priority": ("due_at", "pk"),
+    "deadline": ("deadline_at", "pk"),
+}
+
+
+def queue_for(
+    user, *, platform_id: int | None = None, status: str = "", order: str = "priority"
+) -> QuerySet[Case]:
+    """The moderator's queue: cases it may decide, most urgent first (or by ``order``)."""
     access = access_for(user)
     cases = cases_for(user)
     if not access.is_operator_moderator:
@@ -132,7 +143,54 @@ def queue_for(user, *, platform_id: int | None = None, status: str = "") -> Quer
     if platform_id is not None:
         cases = cases.filter(platform_id=platform_id)
     cases = cases.filter(status=status or CaseStatus.OPEN)
-    return cases.order_by("due_at", "pk")
+    return cases.order_by(*QUEUE_ORDERS.get(order, QUEUE_ORDERS["priority"]))
+
+
+# What a row of the queue page shows, and no more: the join stays at 7 tables
+# (under PostgreSQL's join_collapse_limit of 8; the 9 of ``cases_for`` took
+# ~10 ms to plan) and 50 rows load 18 columns instead of ~130.
+QUEUE_ROW_FIELDS = (
+    "complaint_id",
+    "listing_id",
+    "platform_id",
+    "status",
+    "deadline_at",
+    "due_at",
+    "priority_reasons",
+    "claimed_by_id",
+    "complaint__reference",
+    "complaint__rights_holder__name",
+    "listing__external_id",
+    "listing__title",
+    "listing__price",
+    "listing__currency",
+    "platform__organisation__name",
+    "claimed_by__username",
+    "claimed_by__first_name",
+    "claimed_by__last_name",
+)
+
+
+def queue_page(cases: QuerySet[Case], offset: int, limit: int) -> list[Case]:
+    """Rows ``offset`` to ``offset + limit`` of the queue ``cases`` (``queue_for``), in order.
+
+    The page's ids come first, from the queue's index alone (an index-only scan
+    that skips ``offset`` entries); only those rows are then joined to their
+    complaint, listing and platform. In one query, page 50 joined the 2,500
+    rows before it only to throw them away (29 ms, against 1 ms for page 1).
+    Rows carry ``QUEUE_ROW_FIELDS`` only: open a case with ``case_get``.
+    """
+    ids = list(cases.values_list("pk", flat=True)[offset : offset + limit])
+    rows = (
+        cases.order_by()
+        .select_related(None)
+        .select_related(
+            "complaint__rights_holder", "listing", "platform__organisation", "claimed_by"
+        )
+        .only(*QUEUE_ROW_FIELDS)
+        .in_bulk(ids)
+    )
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def appeals_for(user) -> QuerySet[Appeal]:

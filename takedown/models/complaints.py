@@ -145,9 +145,19 @@ class Case(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["complaint", "listing"], name="case_unique_listing"),
         ]
+        # The queue's orders (takedown.selectors.QUEUE_ORDERS), each with the
+        # id that breaks ties, so a page is read in index order with no sort,
+        # and its ids from the index alone (an index-only scan skips to page 50).
         indexes = [
-            models.Index(fields=["status", "due_at"], name="case_queue_idx"),
-            models.Index(fields=["platform", "status", "due_at"], name="case_platform_queue_idx"),
+            models.Index(fields=["status", "due_at", "id"], name="case_queue_idx"),
+            models.Index(
+                fields=["platform", "status", "due_at", "id"], name="case_platform_queue_idx"
+            ),
+            models.Index(fields=["status", "deadline_at", "id"], name="case_deadline_idx"),
+            models.Index(
+                fields=["platform", "status", "deadline_at", "id"],
+                name="case_platform_deadline_idx",
+            ),
         ]
 
     def __str__(self) -> str:
