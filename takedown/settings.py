@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.retro_scan_rights_come_into_force",
         "schedule": crontab(minute=10),
     },
+    # The evidence ledger's head, recorded and logged (docs/evidence.md).
+    "evidence-ledger-anchor": {
+        "task": "takedown.anchor_evidence_ledger",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # API -----------------------------------------------------------------------

@@ -222,6 +222,17 @@ def test_the_anchor_records_the_head_and_a_deleted_tail_is_detected(world, cases
         verify()
 
 
+def test_the_anchor_runs_on_the_beat_schedule(settings):
+    from takedown.celery import app
+
+    (entry,) = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == anchor_evidence_ledger.name
+    ]
+    assert entry["task"] in app.tasks
+
+
 def test_a_rewritten_tail_does_not_match_its_anchor(world, cases):
     # given an anchored head, and a tail then deleted and replaced by new entries
     anchor_evidence_ledger()
