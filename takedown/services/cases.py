@@ -284,10 +284,11 @@ def case_decide(*, actor, case: Case, decision: Decision) -> Case:
                 locked.manifestly_unfounded = decision.manifestly_unfounded
                 fields += ["rejection_reason", "manifestly_unfounded"]
                 data["manifestly_unfounded"] = decision.manifestly_unfounded
-        _move(locked, decision.action, actor=actor, reason=explanation, data=data, fields=fields)
         if decision.action in (CaseAction.REMOVE, CaseAction.RESTRICT):
+            # Before the move, so its event (and the evidence ledger) names the statement.
             statement = _statement(locked, decision, explanation, now)
             data["statement"] = statement.pk
+        _move(locked, decision.action, actor=actor, reason=explanation, data=data, fields=fields)
         if decision.action == CaseAction.REJECT and decision.manifestly_unfounded:
             remedies.notifier_misuse_check(case=locked)
         _notify(locked, decision.action, explanation)

@@ -288,3 +288,9 @@ def test_an_answer_after_its_deadline_is_refused(world, cases):
     with pytest.raises(DomainError, match="was due by"):
         case_answer_info(actor=world.holder_a.member, case=asked, answer="The EU one.")
     assert Case.objects.get(pk=asked.pk).status == CaseStatus.INFO_REQUESTED
+
+
+def test_a_removal_event_names_its_statement_of_reasons(world, cases):
+    decided = case_decide(actor=world.platform_a.moderator, case=cases[0], decision=REMOVE)
+    event = decided.events.get(to_status=CaseStatus.REMOVED)
+    assert event.data["statement"] == StatementOfReasons.objects.get(case=decided).pk
