@@ -10,12 +10,10 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +24,7 @@ from rightsholders.selectors import rights_for
 from takedown.access import access_for, can_act_on_detections
 from takedown.errors import DomainError, NotPermitted
 from takedown.forms import ComplaintForm
+from takedown.pagination import CappedPaginator
 from takedown.services.complaints import complaint_file
 from takedown.states import DetectionStatus, ImageStatus
 
@@ -58,25 +57,6 @@ def _with_images(detections):
             to_attr="fetched_images",
         )
     )
-
-
-class CappedPaginator(Paginator):
-    """A paginator that counts at most ``cap + 1`` rows: pages stop at the cap.
-
-    An exact count of a brand's millions of detections would read them all on
-    every page view; past the cap the page says "more than" and asks for filters.
-    """
-
-    cap = selectors.COUNT_CAP
-
-    @cached_property
-    def count(self) -> int:
-        assert isinstance(self.object_list, QuerySet)  # the inbox pages a queryset
-        return selectors.count_capped(self.object_list, self.cap)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from listings.matching import ENGINE_VERSION
 from rightsholders.models import AuthorisedSeller, Right
 from takedown.access import access_for, platforms_q, rights_q
+from takedown.pagination import count_capped
 from takedown.states import DetectionStatus, ImageStatus
 
 from .models import (
@@ -181,18 +182,6 @@ def detections_filtered(user, filters: DetectionFilters) -> QuerySet[Detection]:
 
 def detection_get(user, pk: int) -> Detection:
     return get_object_or_404(detections_for(user), pk=pk)
-
-
-# Counts shown on the inbox stop here ("10,000+"): counting a brand's millions
-# of detections exactly on every page view would read them all; a count
-# capped with LIMIT reads at most this many index entries.
-COUNT_CAP = 10_000
-
-
-def count_capped(queryset: QuerySet, cap: int | None = None) -> int:
-    """The number of rows of ``queryset``, or ``cap + 1`` when there are more than ``cap``."""
-    cap = COUNT_CAP if cap is None else cap
-    return queryset.order_by()[: cap + 1].count()
 
 
 def detection_counts(user, cap: int | None = None) -> dict[str, int]:

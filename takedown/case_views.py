@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from listings.detection_views import CappedPaginator
 from listings.models import ListingImage
 from listings.selectors import platforms_for
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
 from takedown.models import CounterNotice
+from takedown.pagination import CappedPaginator
 from takedown.selectors import (
     QUEUE_ORDERS,
     appeals_for,

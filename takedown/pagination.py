@@ -1,11 +1,48 @@
-"""Page-number pagination that refuses a `page` it cannot read instead of guessing.
+"""Pagination: the API's page numbers, and pages' counts capped for big lists.
 
-DRF's own class reads the last of several `page` values and treats an empty one
-as page 1; a client that sent either has a bug worth hearing about.
+The API's class refuses a `page` it cannot read instead of guessing: DRF's own
+reads the last of several `page` values and treats an empty one as page 1; a
+client that sent either has a bug worth hearing about.
+
+Pages over lists that grow without bound (a brand's detections, the open
+cases) count at most COUNT_CAP rows: an exact count reads every row on every
+view; past the cap the page says "more than" and asks for filters.
 """
 
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+
+COUNT_CAP = 10_000
+
+
+def count_capped(queryset: QuerySet[Any], cap: int | None = None) -> int:
+    """The number of rows of ``queryset``, or ``cap + 1`` when there are more than ``cap``."""
+    cap = COUNT_CAP if cap is None else cap
+    return queryset.order_by()[: cap + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap + 1`` rows; past the cap pages stop there.
+
+    ``capped`` tells templates to say "more than" and "Page 50" without a total
+    (includes/pagination.html does).
+    """
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        assert isinstance(self.object_list, QuerySet)  # capped pages are over querysets
+        return count_capped(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
 
 
 class Pagination(PageNumberPagination):

@@ -6,7 +6,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from listings import explain
-from listings.selectors import COUNT_CAP
+from takedown.pagination import COUNT_CAP
 from takedown.states import DetectionStatus
 
 register = template.Library()
@@ -47,6 +47,6 @@ def percent(score: float | None) -> str:
 
 @register.filter
 def get_count(counts: dict[str, int], key: str) -> str:
-    """A count of ``counts`` as shown: "10,000+" past the cap (selectors.COUNT_CAP)."""
+    """A count of ``counts`` as shown: "10,000+" past the cap (takedown.pagination.COUNT_CAP)."""
     n = counts.get(key, 0)
     return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"

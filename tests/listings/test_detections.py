@@ -413,10 +413,10 @@ def test_a_listing_thumbnail_is_served_with_the_type_of_its_file(
 def test_the_inbox_counts_stop_at_the_cap_and_say_more_than(client, world, found, monkeypatch):
     # given a cap of two detections (10,000 in production) and three open ones of holder A
     from listings import selectors
-    from listings.detection_views import CappedPaginator
+    from takedown import pagination
 
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
-    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    monkeypatch.setattr(pagination.CappedPaginator, "cap", 2)
     monkeypatch.setattr("listings.templatetags.detections.COUNT_CAP", 2)
     client.force_login(world.holder_a.admin)
     # when the inbox is shown
