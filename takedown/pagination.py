@@ -57,3 +57,29 @@ class Pagination(PageNumberPagination):
                 f"Invalid page: `{self.page_query_param}` is empty; give a page number from 1."
             )
         return super().get_page_number(request, paginator)
+
+
+class CappedCountPagination(Pagination):
+    """API pages of lists that grow without bound: ``count`` stops at COUNT_CAP + 1.
+
+    ``count_capped`` is true when there are more than COUNT_CAP rows (``count``
+    is then COUNT_CAP + 1, not the total); ``next`` still leads on, page by page.
+    """
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        paginator = self.page.paginator if self.page is not None else None
+        response.data["count_capped"] = isinstance(paginator, CappedPaginator) and paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"true when there are more than {COUNT_CAP} items; count is then "
+            f"{COUNT_CAP + 1}, not the total",
+        }
+        schema["required"] = [*schema.get("required", []), "count_capped"]
+        return schema

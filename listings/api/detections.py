@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from takedown.errors import DomainError, NotPermitted
+from takedown.pagination import CappedCountPagination
 from takedown.states import DetectionStatus, DismissReason
 
 from .. import explain
@@ -125,6 +126,8 @@ class DetectionList(generics.ListAPIView):
     """Detections of the caller's rights, best first (open ones unless ``?status=``)."""
 
     serializer_class = DetectionSerializer
+    # A brand's detections run to millions: count up to the cap, as the inbox does.
+    pagination_class = CappedCountPagination
 
     def get_queryset(self) -> QuerySet[Detection]:
         params = self.request.query_params

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from rightsholders.models import Organisation
 from takedown.errors import DomainError, NotPermitted
 from takedown.models import Case, Complaint
+from takedown.pagination import CappedCountPagination
 from takedown.selectors import case_get, cases_for, complaint_get, complaints_for, queue_for
 from takedown.services.cases import (
     Decision,
@@ -150,6 +151,8 @@ class CaseList(generics.ListAPIView):
     """Cases the caller may see; ``?queue=true`` is a moderator's queue, most urgent first."""
 
     serializer_class = CaseSerializer
+    # The open cases of a large marketplace run to hundreds of thousands.
+    pagination_class = CappedCountPagination
 
     def get_queryset(self) -> QuerySet[Case]:
         params = self.request.query_params

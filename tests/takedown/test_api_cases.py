@@ -152,3 +152,24 @@ def test_bulk_decisions_and_answers(world, listings):
         .status_code
         == 404
     )
+
+
+def test_the_case_list_counts_up_to_the_cap_and_says_so(world, listings, monkeypatch):
+    from takedown import pagination
+
+    # given three open cases of one complaint
+    filed = api(world.holder_a.member).post(
+        reverse("api-complaint-list"),
+        notice(world, listings=[listing.pk for listing in listings]),
+        format="json",
+    )
+    assert filed.status_code == 201, filed.content
+    moderator = api(world.operator_moderator)
+    # when the queue is listed with a cap of two, it counts three ("more than two") and says so
+    monkeypatch.setattr(pagination.CappedPaginator, "cap", 2)
+    body = moderator.get("/api/v1/cases?queue=true").json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    # and under the cap the count is exact
+    monkeypatch.setattr(pagination.CappedPaginator, "cap", 100)
+    body = moderator.get("/api/v1/cases?queue=true").json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, False, 3)
