@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("takedown.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("rights/", include("rightsholders.urls")),
     path("listings/", include("listings.urls")),
