@@ -194,6 +194,11 @@ PRIVATE_LISTS = {
     "api-appeal-list": "/api/v1/appeals",
     "api-webhook-list": "/api/v1/webhooks",
 }
+# The dashboard: figures of the viewer's own complaints, detections and cases only
+# (tests/takedown/test_dashboard.py checks tenant A never sees B's numbers).
+PRIVATE_LISTS |= {
+    "dashboard:index": "/dashboard/",
+}
 
 # Private POST endpoints without an object in their path: they act on ids in
 # the body, each checked against the actor's access by its service.
