@@ -1,5 +1,11 @@
 """Login's second step for moderators and its enrolment (under /accounts/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from takedown import auth_views
+
+urlpatterns = [
+    path("two-factor/", auth_views.two_factor_verify, name="two-factor-verify"),
+    path("two-factor/setup/", auth_views.two_factor_setup, name="two-factor-setup"),
+    path("two-factor/setup/qr.svg", auth_views.two_factor_qr, name="two-factor-qr"),
+]

@@ -13,6 +13,7 @@ The same code runs on PostgreSQL + Redis + several worker processes when
 ``DATABASE_URL=postgres://...`` and ``CELERY_BROKER_URL=redis://...`` are set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -59,6 +60,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "takedown",
     "rightsholders",
     "listings",
@@ -73,8 +78,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "takedown.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "takedown.urls"
@@ -146,6 +155,40 @@ AUTH_USER_MODEL = "takedown.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# AxesBackend refuses a locked-out username and address before the password is
+# checked; ModelBackend then checks the password. (AxesBackend first, not the
+# standalone one: force_login and sessions use the first backend's get_user.)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Brute force (django-axes): this many failed logins for one username from one
+# address lock that pair out for the cool-off. Attempts are rows in the database,
+# so every web process counts the same failures. Five tries forgive typos; at
+# five guesses per 15 minutes a password guesser gets 480 a day per address.
+AXES_FAILURE_LIMIT = env.int("TAKEDOWN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("TAKEDOWN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "takedown.auth_views.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address: REMOTE_ADDR unless a proxy in front sets X-Forwarded-For
+# (then the address the proxy saw); never a header the client may choose itself,
+# or every guess could come "from" a new address.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Second factor (django-otp): a moderator with a TOTP device enters a code after
+# the password before any page; with this on, a moderator without one must enrol.
+TAKEDOWN_REQUIRE_2FA_FOR_MODERATORS = env.bool("TAKEDOWN_REQUIRE_2FA_FOR_MODERATORS", default=False)
+OTP_TOTP_ISSUER = env("TAKEDOWN_OTP_ISSUER", default="Takedown workbench")
+# Recovery codes handed out at enrolment, each good once.
+TAKEDOWN_RECOVERY_CODES = 8
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -200,6 +200,16 @@ PRIVATE_LISTS |= {
     "dashboard:index": "/dashboard/",
 }
 
+# Login's second step and its enrolment (takedown/auth_urls.py): the user's own
+# device only; not a moderator gets a 404 from enrolment, nothing owed sends home.
+PRIVATE_LISTS.update(
+    {
+        "two-factor-verify": "/accounts/two-factor/",
+        "two-factor-setup": "/accounts/two-factor/setup/",
+        "two-factor-qr": "/accounts/two-factor/setup/qr.svg",
+    }
+)
+
 # Private POST endpoints without an object in their path: they act on ids in
 # the body, each checked against the actor's access by its service.
 BODY_ACTIONS = {

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from rightsholders.models import Organisation
 from rightsholders.selectors import rights_for
@@ -17,6 +18,11 @@ def _row_counts() -> dict[str, int]:
         for app in ("takedown", "rightsholders", "listings")
         for model in apps.get_app_config(app).get_models()
     }
+
+
+def login_request():
+    """A login page request: the lockout backend (django-axes) counts attempts per request."""
+    return RequestFactory().post("/accounts/login/")
 
 
 @pytest.mark.django_db
@@ -40,7 +46,7 @@ def test_demo_rights_holder_logs_in_and_sees_only_its_verified_rights():
     call_command("load_demo")
 
     # when Aurelia's user logs in with the printed password and lists rights
-    user = authenticate(username="aurelia", password=DEMO_PASSWORD)
+    user = authenticate(login_request(), username="aurelia", password=DEMO_PASSWORD)
     rights = rights_for(user)
 
     # then it sees its own four rights, all verified, and none of Nordvik's
@@ -61,7 +67,7 @@ def test_demo_agent_sees_the_represented_holders_rights():
     call_command("load_demo")
 
     # when the agent lists rights
-    agent = authenticate(username="agent", password=DEMO_PASSWORD)
+    agent = authenticate(login_request(), username="agent", password=DEMO_PASSWORD)
 
     # then it sees Aurelia's rights and not Nordvik's
     holders = set(rights_for(agent).values_list("rights_holder__slug", flat=True))
