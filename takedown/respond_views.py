@@ -98,5 +98,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     )
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    # The token in the address never leaves for another site; "no-referrer" would also
+    # make browsers send "Origin: null" with the page's own forms, which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
