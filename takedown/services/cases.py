@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from listings.models import Listing
+from rightsholders.models import Right
 from takedown.access import access_for, can_file_complaints_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
 from takedown.geo import expand_territories
-from takedown.models import Case, StatementOfReasons
+from takedown.models import Case, Complaint, StatementOfReasons
 from takedown.states import (
     CASE_DECISIONS,
     CaseAction,
@@ -57,6 +58,39 @@ LEGAL_GROUNDS: dict[str, str] = {
     ),
     ComplaintReason.OTHER: "Infringement of the intellectual property rights relied on",
 }
+# A counterfeit of a registered design is fought under design law, not
+# trademark law: the counterfeit ground names the laws of the rights relied on.
+COUNTERFEIT_DESIGN_GROUND = (
+    "Counterfeit goods infringing a registered design: Regulation (EC) 6/2002 Art. 19; "
+    "Directive 98/71/EC Art. 12; PRC Patent Law Art. 11"
+)
+
+
+def _legal_ground(complaint: Complaint) -> str:
+    """The legal ground of a measure on ``complaint``: its reason, and for counterfeits its rights' kinds."""
+    if complaint.reason != ComplaintReason.COUNTERFEIT:
+        return LEGAL_GROUNDS[complaint.reason]
+    kinds = set(complaint.rights.values_list("kind", flat=True))
+    grounds = []
+    if kinds - {Right.Kind.DESIGN}:
+        grounds.append(LEGAL_GROUNDS[ComplaintReason.COUNTERFEIT])
+    if Right.Kind.DESIGN in kinds:
+        grounds.append(COUNTERFEIT_DESIGN_GROUND)
+    return "; and ".join(grounds) or LEGAL_GROUNDS[ComplaintReason.COUNTERFEIT]
+
+
+def _category_specification(complaint: Complaint) -> list[str]:
+    if complaint.reason != ComplaintReason.COUNTERFEIT:
+        return CATEGORY_SPECIFICATION[complaint.reason]
+    kinds = set(complaint.rights.values_list("kind", flat=True))
+    categories = []
+    if kinds - {Right.Kind.DESIGN} or not kinds:
+        categories.append("KEYWORD_TRADEMARK_INFRINGEMENT")
+    if Right.Kind.DESIGN in kinds:
+        categories.append("KEYWORD_DESIGN_INFRINGEMENT")
+    return categories
+
+
 CATEGORY_SPECIFICATION: dict[str, list[str]] = {
     ComplaintReason.COUNTERFEIT: ["KEYWORD_TRADEMARK_INFRINGEMENT"],
     ComplaintReason.TRADEMARK: ["KEYWORD_TRADEMARK_INFRINGEMENT"],
@@ -324,11 +358,11 @@ def _statement(
             else StatementOfReasons.Visibility.DISABLED
         ),
         decision_ground=ground,
-        illegal_content_legal_ground="" if decision.on_terms else LEGAL_GROUNDS[complaint.reason],
+        illegal_content_legal_ground="" if decision.on_terms else _legal_ground(complaint),
         illegal_content_explanation="" if decision.on_terms else explanation,
         incompatible_content_ground=decision.terms_clause if decision.on_terms else "",
         incompatible_content_explanation=explanation if decision.on_terms else "",
-        category_specification=CATEGORY_SPECIFICATION[complaint.reason],
+        category_specification=_category_specification(complaint),
         decision_facts=_facts(case, explanation),
         source_type=(
             StatementOfReasons.Source.TRUSTED_NOTIFIER

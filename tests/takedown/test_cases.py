@@ -294,3 +294,48 @@ def test_a_removal_event_names_its_statement_of_reasons(world, cases):
     decided = case_decide(actor=world.platform_a.moderator, case=cases[0], decision=REMOVE)
     event = decided.events.get(to_status=CaseStatus.REMOVED)
     assert event.data["statement"] == StatementOfReasons.objects.get(case=decided).pk
+
+
+@pytest.mark.parametrize(
+    ("kinds", "laws", "categories"),
+    [
+        (["design"], ["Regulation (EC) 6/2002"], ["KEYWORD_DESIGN_INFRINGEMENT"]),
+        (["word_mark"], ["Regulation (EU) 2017/1001"], ["KEYWORD_TRADEMARK_INFRINGEMENT"]),
+        (
+            ["word_mark", "design"],
+            ["Regulation (EU) 2017/1001", "Regulation (EC) 6/2002"],
+            ["KEYWORD_TRADEMARK_INFRINGEMENT", "KEYWORD_DESIGN_INFRINGEMENT"],
+        ),
+    ],
+)
+def test_a_counterfeit_s_statement_names_the_laws_of_the_rights_relied_on(
+    world, kinds, laws, categories
+):
+    from rightsholders.models import Right
+    from tests.rightsholders.factories import RightFactory
+
+    # given a counterfeit complaint relying on rights of these kinds
+    rights = [
+        RightFactory(rights_holder=world.holder_a.organisation, kind=kind, territories=["EU"])
+        for kind in kinds
+    ]
+    listing = ListingFactory(platform=world.platform_a.platform, title="Bag", ship_to=["DE"])
+    complaint = complaint_file(
+        actor=world.holder_a.member,
+        rights_holder=world.holder_a.organisation,
+        right_ids=[right.pk for right in rights],
+        listing_ids=[listing.pk],
+        data=data(),
+    )
+    assert {r.kind for r in complaint.rights.all()} == set(kinds) <= set(Right.Kind.values)
+    # when its case is removed
+    decided = case_decide(
+        actor=world.platform_a.moderator, case=complaint.cases.get(), decision=REMOVE
+    )
+    # then the statement of reasons cites the law of each kind, and only those
+    statement = StatementOfReasons.objects.get(case=decided)
+    for law in laws:
+        assert law in statement.illegal_content_legal_ground
+    others = {"Regulation (EU) 2017/1001", "Regulation (EC) 6/2002"} - set(laws)
+    assert not any(law in statement.illegal_content_legal_ground for law in others)
+    assert statement.category_specification == categories
