@@ -4,6 +4,7 @@ Reads go through the tenancy selectors, so another platform's object is a 404;
 writes go through the token services, whose NotPermitted becomes a 403.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -372,42 +373,46 @@ def console_webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def console_webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
-    """Stop sending decisions to a webhook; its delivery log stays."""
-    access = _require_console(request)
-    endpoint = _webhook_for_admin(request, access, pk)
+def _webhook_action(
+    request: HttpRequest, platform_id: int, action: Callable[[], object], done: str
+) -> HttpResponse:
+    """Run a webhook service call, say how it went, and go back to the webhooks page."""
     try:
-        webhook_endpoint_disable(actor=request.user, endpoint=endpoint)
+        action()
     except NotPermitted as exc:
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The webhook %(url)s is disabled.") % {"url": endpoint.url})
-    return redirect(_webhooks_url(endpoint.platform_id))
+        messages.success(request, done)
+    return redirect(_webhooks_url(platform_id))
+
+
+@login_required
+@require_POST
+def console_webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop sending decisions to a webhook; its delivery log stays."""
+    endpoint = _webhook_for_admin(request, _require_console(request), pk)
+    return _webhook_action(
+        request,
+        endpoint.platform_id,
+        lambda: webhook_endpoint_disable(actor=request.user, endpoint=endpoint),
+        _("The webhook %(url)s is disabled.") % {"url": endpoint.url},
+    )
 
 
 @login_required
 @require_POST
 def console_webhook_ping(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a signed test event to a webhook; it shows in the delivery log."""
-    access = _require_console(request)
-    endpoint = _webhook_for_admin(request, access, pk)
-    try:
-        webhook_endpoint_ping(actor=request.user, endpoint=endpoint)
-    except NotPermitted as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("A test event is on its way to %(url)s; its delivery is logged below.")
-            % {"url": endpoint.url},
-        )
-    return redirect(_webhooks_url(endpoint.platform_id))
+    endpoint = _webhook_for_admin(request, _require_console(request), pk)
+    return _webhook_action(
+        request,
+        endpoint.platform_id,
+        lambda: webhook_endpoint_ping(actor=request.user, endpoint=endpoint),
+        _("A test event is on its way to %(url)s; its delivery is logged below.")
+        % {"url": endpoint.url},
+    )
 
 
 @login_required
@@ -420,12 +425,9 @@ def console_webhook_delivery_retry(request: HttpRequest, pk: int) -> HttpRespons
     assert endpoint is not None  # webhook_deliveries_for lists messages with an endpoint
     if not _may_manage_tokens(access, endpoint.platform):
         raise PermissionDenied(_("Only an administrator of the platform may retry deliveries."))
-    try:
-        webhook_delivery_retry(actor=request.user, message=message)
-    except NotPermitted as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The delivery is being attempted again now."))
-    return redirect(_webhooks_url(endpoint.platform_id))
+    return _webhook_action(
+        request,
+        endpoint.platform_id,
+        lambda: webhook_delivery_retry(actor=request.user, message=message),
+        _("The delivery is being attempted again now."),
+    )

@@ -372,7 +372,6 @@ def test_a_retro_scan_runs_in_slices_each_a_task_that_queues_the_next(
     # given seven stored listings, chunks of two, and slices that end after one chunk
     push([line(n, title=f"Zorvana boots {n}") for n in range(1, 8)])
     monkeypatch.setattr(scanning, "RETRO_CHUNK", 2)
-    monkeypatch.setattr(scanning, "RETRO_SLICE", datetime.timedelta(0))
     slices = []
     run = scanning.retro_scan_run
 
