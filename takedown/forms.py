@@ -1,11 +1,13 @@
 """Forms of the complaint pages: they parse what was typed; takedown.services decides."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from rightsholders.forms import BootstrapFormMixin, MultipleFileField
 from takedown.states import ComplaintReason
 
+from .middleware import known_time_zones
 from .services.complaints import ComplaintData
 
 
@@ -64,3 +66,23 @@ class ComplaintForm(BootstrapFormMixin, forms.Form):
             accurate=values.get("accurate", False),
             signature=values["signature"],
         )
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(known_time_zones())]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)
+
+
+class PreferencesForm(BootstrapFormMixin, forms.Form):
+    """A user's time zone (for every time on the pages) and language."""
+
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        widget=forms.Select(choices=time_zone_choices),
+        help_text=_("Times on the pages are shown in this zone, with its abbreviation."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=language_choices)

@@ -210,6 +210,10 @@ PRIVATE_LISTS.update(
     }
 )
 
+# The moderators' workbench and the user's own preferences (issue 6, engineer E):
+# one's own time zone and language only.
+PRIVATE_LISTS.update({"preferences": "/accounts/preferences/"})
+
 # Private POST endpoints without an object in their path: they act on ids in
 # the body, each checked against the actor's access by its service.
 BODY_ACTIONS = {

@@ -1,0 +1,95 @@
+"""A user's time zone: chosen on the preferences page, used for every time on the pages."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from takedown.middleware import UserTimeZoneMiddleware
+from tests.takedown.test_cases import cases  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+def test_a_moderator_in_shanghai_sees_the_deadline_eight_hours_ahead_of_utc(
+    client,
+    world,
+    cases,  # noqa: F811
+):
+    # given a moderator whose time zone is Asia/Shanghai
+    moderator = world.platform_a.moderator
+    moderator.time_zone = "Asia/Shanghai"
+    moderator.save(update_fields=["time_zone"])
+    case = cases[0]
+    utc = case.deadline_at.astimezone(UTC)
+    client.force_login(moderator)
+    # when they open the case and the queue
+    detail = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    queue = client.get(reverse("cases:queue")).content.decode()
+    # then the deadline is shown eight hours later than in UTC, with the zone's abbreviation
+    shanghai = utc.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert shanghai.replace(tzinfo=None) - utc.replace(tzinfo=None) == datetime.timedelta(hours=8)
+    shown = f"{shanghai:%Y-%m-%d %H:%M} CST"
+    assert shown in detail and shown in queue
+    assert f"{utc:%Y-%m-%d %H:%M} UTC" not in detail
+
+
+def test_a_user_without_a_zone_of_their_own_sees_utc(client, world, cases):  # noqa: F811
+    client.force_login(world.platform_a.moderator)
+    deadline = cases[0].deadline_at.astimezone(UTC)
+    body = client.get(reverse("cases:detail", args=[cases[0].pk])).content.decode()
+    assert f"{deadline:%Y-%m-%d %H:%M} UTC" in body
+
+
+def test_a_stored_zone_that_does_not_exist_falls_back_to_utc(world):
+    # given a user whose stored zone was typed wrong in the admin
+    user = world.holder_a.member
+    user.time_zone = "Mars/Olympus_Mons"
+    request = RequestFactory().get("/")
+    request.user = user
+    seen: list[str] = []
+
+    def view(request):
+        seen.append(str(timezone.get_current_timezone()))
+        return None
+
+    # when a request of theirs passes the middleware after another user's zone was active
+    timezone.activate(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    UserTimeZoneMiddleware(view)(request)
+    # then their page is in UTC, not the stale zone, and no error is raised
+    assert seen == ["UTC"]
+
+
+def test_the_preferences_page_saves_a_zone_and_the_language(client, world):
+    user = world.holder_a.member
+    client.force_login(user)
+    page = client.get(reverse("preferences"))
+    assert page.status_code == 200 and "Europe/Berlin" in page.content.decode()
+    saved = client.post(
+        reverse("preferences"), {"time_zone": "Europe/Berlin", "language": "zh-hans"}
+    )
+    user.refresh_from_db()
+    assert saved.status_code == 302 and user.time_zone == "Europe/Berlin"
+    assert saved.cookies["django_language"].value == "zh-hans"
+
+
+def test_a_zone_that_is_not_one_is_refused_with_its_name(client, world):
+    user = world.holder_a.member
+    client.force_login(user)
+    refused = client.post(
+        reverse("preferences"), {"time_zone": "Europe/Atlantis", "language": "en"}
+    )
+    user.refresh_from_db()
+    assert refused.status_code == 200 and user.time_zone == "UTC"
+    assert "“Europe/Atlantis” is not a time zone" in refused.content.decode()
+
+
+def test_the_header_links_to_the_preferences(client, world):
+    client.force_login(world.holder_a.member)
+    body = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("preferences")}"' in body
