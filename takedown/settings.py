@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "takedown.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Logs, once per request, the personal data shown unmasked to a moderator.
+    "takedown.privacy.PersonalDataAccessMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -9,6 +9,8 @@ from .complaints import (
 )
 from .evidence import EvidenceFile, EvidenceSnapshot, LedgerAnchor, LedgerEntry, LedgerHead
 from .outbox import OutboxAttempt, OutboxMessage
+from .privacy import DataExport as DataExport, ErasureRecord as ErasureRecord
+from .privacy import PersonalDataAccess as PersonalDataAccess, PurgedObject as PurgedObject
 from .remedies import Appeal, CounterNotice, SellerWarning, Strike
 from .users import User
 from .webhooks import PlatformDecision, PlatformDecisionSequence, WebhookEndpoint

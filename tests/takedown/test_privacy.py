@@ -1,0 +1,121 @@
+"""Personal data of sellers and notifiers: masked for rights holders, shown to moderators, logged."""
+
+import pytest
+
+from takedown.models import PersonalDataAccess
+from takedown.privacy import (
+    PERSONAL_FIELDS,
+    mask_address,
+    mask_email,
+    mask_name,
+    mask_phone,
+)
+from takedown.services.remedies import counter_notice_file
+from tests.listings.factories import SellerFactory
+from tests.takedown.test_remedies import objection, removed_case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_kind_of_personal_value_is_masked_as_the_inventory_says():
+    assert mask_email("jane.doe@example.com") == "j***@e***.com"
+    assert mask_phone("+49 30 1234 5612") == "+49 *** *** 12"
+    assert mask_phone("030 1234 5612") == "*** *** 12"
+    assert mask_address("1 Market Street, 69001 Lyon, FR") == "***, FR"
+    assert mask_address("Hauptstraße 5") == "***"
+    assert mask_name("jane van doe") == "J. V. D."
+
+
+def test_the_registry_names_the_fields_of_real_models():
+    from django.apps import apps
+
+    for label, fields in PERSONAL_FIELDS.items():
+        model = apps.get_model(label)
+        for name in fields:
+            model._meta.get_field(name)
+
+
+@pytest.fixture
+def objected_case(world):
+    seller = SellerFactory(
+        platform=world.platform_a.platform,
+        contact_name="Sam Seller",
+        contact_email="shop@seller.example",
+    )
+    case = removed_case(world, seller)
+    counter_notice_file(case=case, data=objection(seller_phone="+33 4 78 00 00 42"))
+    return case
+
+
+def test_a_moderator_sees_the_case_s_personal_data_and_the_view_is_logged_once(
+    client, world, objected_case
+):
+    # given the platform's moderator
+    client.force_login(world.platform_a.moderator)
+    # when it opens the case page
+    response = client.get(f"/cases/{objected_case.pk}/")
+    # then the seller's contact and the counter-notice's sender are shown in full
+    body = response.content.decode()
+    assert response.status_code == 200
+    for value in ("shop@seller.example", "Sam Seller", "1 Market Street, Lyon, FR"):
+        assert value in body
+    assert "+33 4 78 00 00 42" in body
+    # and exactly one access row names who, which page and which fields
+    access = PersonalDataAccess.objects.get()
+    assert access.user == world.platform_a.moderator
+    assert access.path == f"/cases/{objected_case.pk}/"
+    assert access.view_name == "cases:detail"
+    assert {(o["model"], tuple(o["fields"])) for o in access.shown} == {
+        ("listings.seller", ("contact_email", "contact_name")),
+        (
+            "takedown.counternotice",
+            ("seller_address", "seller_email", "seller_name", "seller_phone"),
+        ),
+    }
+
+
+def test_the_notifier_sees_the_same_case_masked_and_nothing_is_logged(client, world, objected_case):
+    # given the rights holder who filed the complaint
+    client.force_login(world.holder_a.member)
+    # when it opens the case page
+    response = client.get(f"/cases/{objected_case.pk}/")
+    # then the store's contact and the counter-notice's sender are masked
+    body = response.content.decode()
+    assert response.status_code == 200
+    for value in ("shop@seller.example", "Sam Seller", "1 Market Street", "00 00 42"):
+        assert value not in body
+    for masked in ("s***@s***.example", "S. S.", "***, FR", "+33 *** *** 42"):
+        assert masked in body
+    # and no access is logged
+    assert PersonalDataAccess.objects.count() == 0
+
+
+def test_a_moderator_of_another_platform_never_gets_the_page(client, world, objected_case):
+    client.force_login(world.platform_b.moderator)
+    response = client.get(f"/cases/{objected_case.pk}/")
+    assert response.status_code == 404
+    assert PersonalDataAccess.objects.count() == 0
+
+
+def test_the_notifier_sees_its_own_notice_and_the_operator_moderator_s_view_is_logged(
+    client, world, objected_case
+):
+    reference = objected_case.complaint.reference
+    # given the notifier's own organisation: its own notice, unmasked, not logged
+    client.force_login(world.holder_a.admin)
+    assert "ada@holder-a.example" in client.get(f"/complaints/{reference}/").content.decode()
+    assert PersonalDataAccess.objects.count() == 0
+    # when the operator's moderator opens the notice
+    client.force_login(world.operator_moderator)
+    body = client.get(f"/complaints/{reference}/").content.decode()
+    # then it sees the notifier and the view is logged
+    assert "ada@holder-a.example" in body
+    access = PersonalDataAccess.objects.get()
+    assert access.user == world.operator_moderator
+    assert access.shown == [
+        {
+            "model": "takedown.complaint",
+            "id": objected_case.complaint_id,
+            "fields": ["notifier_email", "notifier_name", "signature"],
+        }
+    ]
