@@ -24,22 +24,12 @@ from listings.selectors import detections_for
 from takedown.access import access_for
 from takedown.models import Case, Complaint
 from takedown.selectors import cases_for, complaints_for
+from takedown.services.complaints import notice_not_upheld_q, notice_upheld_q
 from takedown.states import CaseStatus
 
 # The periods offered (days back from today) and the bucket of each chart.
 PERIODS = {7: "day", 30: "day", 90: "week"}
 DEFAULT_PERIOD = 30
-
-# A measure was taken on the listing (later moves, counter-notice, court,
-# restoration, keep it counted as an accepted complaint).
-ACCEPTED = (
-    CaseStatus.REMOVED,
-    CaseStatus.RESTRICTED,
-    CaseStatus.COUNTER_NOTICED,
-    CaseStatus.IN_COURT,
-    CaseStatus.RESTORED,
-)
-REJECTED = (CaseStatus.REJECTED,)
 
 # The median time to decision is computed in Python over the newest decisions
 # of the period, at most this many (two timestamps each, ~20 ms to read on
@@ -174,8 +164,11 @@ def dashboard_figures(user, period: Period, *, now: datetime.datetime | None = N
             per_bucket.setdefault(day, []).append(durations[-1])
     medians = [_median_hours(per_bucket.get(day, [])) for day in period.buckets]
 
-    accepted_q = Q(status__in=ACCEPTED)
-    rejected_q = Q(status__in=REJECTED)
+    # A complaint is accepted while its measure stands and rejected when it was
+    # rejected or reversed on appeal, as in the notifier's record that orders
+    # the queue and rates trusted flaggers (one definition, in the service).
+    accepted_q = notice_upheld_q()
+    rejected_q = notice_not_upheld_q()
     holders = [
         {
             "name": row["complaint__rights_holder__name"],

@@ -276,6 +276,27 @@ def notifier_cases_q(organisation: Organisation, prefix: str = "") -> Q:
     )
 
 
+def notice_upheld_q() -> Q:
+    """Cases (queried from ``Case``) whose notice was upheld: the measure stands.
+
+    One definition of a notice's outcome for the queue's priority, trusted
+    flaggers' accuracy, the dashboard and the transparency report.
+    """
+    return Q(status__in=MEASURE_STANDS)
+
+
+def notice_not_upheld_q() -> Q:
+    """Cases (queried from ``Case``) whose notice was found wrong: rejected, or reversed on appeal.
+
+    A listing restored only because the notifier reported no court action
+    after a counter-notice counts neither way (nobody found the notice wrong).
+    """
+    restored_after_window = Exists(
+        CounterNotice.objects.filter(case=OuterRef("pk"), restored_at__isnull=False)
+    )
+    return Q(status=CaseStatus.REJECTED) | Q(~restored_after_window, status=CaseStatus.RESTORED)
+
+
 def notifier_acceptance(
     organisation: Organisation, *, minimum: int = RECORD_MIN_DECIDED
 ) -> float | None:
@@ -284,25 +305,13 @@ def notifier_acceptance(
 
     A rejection, and a measure reversed on appeal, count against; a listing
     restored only because the notifier reported no court action after a
-    counter-notice counts neither way (nobody found the notice wrong). None
-    while fewer than ``minimum`` were decided: no record yet.
+    counter-notice counts neither way (``notice_not_upheld_q``). None while
+    fewer than ``minimum`` were decided: no record yet.
     """
     since = timezone.now() - datetime.timedelta(days=365)
-    counts = (
-        Case.objects.filter(notifier_cases_q(organisation), decided_at__gte=since)
-        .annotate(
-            restored_after_window=Exists(
-                CounterNotice.objects.filter(case=OuterRef("pk"), restored_at__isnull=False)
-            )
-        )
-        .aggregate(
-            upheld=Count("pk", filter=Q(status__in=MEASURE_STANDS)),
-            not_upheld=Count(
-                "pk",
-                filter=Q(status=CaseStatus.REJECTED)
-                | Q(status=CaseStatus.RESTORED, restored_after_window=False),
-            ),
-        )
+    counts = Case.objects.filter(notifier_cases_q(organisation), decided_at__gte=since).aggregate(
+        upheld=Count("pk", filter=notice_upheld_q()),
+        not_upheld=Count("pk", filter=notice_not_upheld_q()),
     )
     decided = counts["upheld"] + counts["not_upheld"]
     if decided < minimum or decided == 0:

@@ -13,15 +13,23 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from listings.services.scanning import listings_scan
 from takedown.dashboard import dashboard_figures, period_for
 from takedown.models import Case
 from takedown.services.cases import case_decide
-from takedown.services.complaints import complaint_file
+from takedown.services.complaints import complaint_file, notifier_acceptance
+from takedown.services.remedies import (
+    appeal_decide,
+    appeal_file,
+    counter_notice_file,
+    counter_notices_restore_due,
+)
 from tests.listings.factories import ListingFactory, SellerFactory
 from tests.takedown.test_complaints import data
 from tests.takedown.test_csp import assert_kept_to_policy
+from tests.takedown.test_remedies import objection
 from tests.takedown.test_webhooks import REJECT, REMOVE
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +152,34 @@ def test_rates_sellers_queue_age_and_series_are_per_rights_holder_and_seller(fig
     assert len(figures["buckets"]) == 7
     assert figures["buckets"][-1]["complaints"] == 2
     assert sum(b["complaints"] for b in figures["buckets"][:-1]) == 0
+
+
+def test_a_reversal_counts_against_the_notice_and_a_lapsed_window_counts_neither_way(world):
+    # given three listings of one complaint removed: one reversed on appeal,
+    # one restored because the notifier reported no court action in the
+    # counter-notice window, one standing
+    reversed_case, lapsed, standing = _complaint(
+        world, world.holder_a, world.platform_a, "BRANDA bag", "Seller of A", 3
+    )
+    for case in (reversed_case, lapsed, standing):
+        case_decide(actor=world.platform_a.moderator, case=case, decision=REMOVE)
+    appeal = appeal_file(
+        case=Case.objects.get(pk=reversed_case.pk), by="seller", statement="Genuine."
+    )
+    appeal_decide(actor=world.operator_moderator, appeal=appeal, uphold=True, reason="Invoice.")
+    counter_notice_file(case=Case.objects.get(pk=lapsed.pk), data=objection())
+    counter_notices_restore_due(now=timezone.now() + datetime.timedelta(days=16))
+    # when the operator reads the figures
+    figures = dashboard_figures(world.operator_moderator, period_for(7))
+    # then the notice counts as the queue's priority and trusted flaggers' accuracy count it:
+    # upheld once, not upheld once (the reversal), the lapsed window neither way
+    assert [(h["accepted"], h["rejected"], h["rate"]) for h in figures["rights_holders"]] == [
+        (1, 1, 50.0)
+    ]
+    assert figures["totals"]["acceptance"] == 50.0
+    assert notifier_acceptance(world.holder_a.organisation, minimum=1) == 0.5
+    # and the seller counts for the one measure that stands
+    assert [(s["name"], s["cases"]) for s in figures["sellers"]] == [("Seller of A", 1)]
 
 
 def test_the_90_day_period_counts_by_week():
