@@ -21,6 +21,7 @@ from .models import (
     CounterNotice,
     OutboxMessage,
     PlatformDecision,
+    ReasonTemplate,
     SellerWarning,
     StatementOfReasons,
     Strike,
@@ -394,3 +395,17 @@ class AppealAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Dismiss the selected appeals", permissions=["view"])
     def dismiss_selected(self, request: HttpRequest, queryset: QuerySet[Appeal]):
         return self._decide(request, queryset, False)
+
+
+# Reason templates ---------------------------------------------------------------
+# The texts moderators decide with: global (no platform, the operator's) or one
+# platform's. The text's placeholders are checked when it is saved.
+
+
+@admin.register(ReasonTemplate)
+class ReasonTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "action", "platform", "active", "updated_at"]
+    list_filter = ["action", "active", "platform"]
+    list_select_related = ["platform__organisation"]
+    search_fields = ["title", "text"]
+    fields = ["platform", "action", "title", "text", "active"]

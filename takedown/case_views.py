@@ -15,7 +15,8 @@ from listings.models import ListingImage
 from listings.selectors import platforms_for
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
-from takedown.models import CounterNotice
+from takedown.models import Case, CounterNotice, ReasonTemplate
+from takedown.models.reasons import ReasonAction, case_placeholders
 from takedown.pagination import CappedPaginator
 from takedown.selectors import (
     QUEUE_ORDERS,
@@ -51,6 +52,56 @@ class QueuePaginator(CappedPaginator):
         number = self.validate_number(number)
         rows = queue_page(self.object_list, (number - 1) * self.per_page, self.per_page)
         return Page(rows, number, self)
+
+
+def _templates_filled(case: Case, rights: list, actions: list[str]) -> list[dict[str, str]]:
+    """The reason templates offered for ``actions`` on ``case``, their placeholders filled."""
+    if not actions:
+        return []
+    values = case_placeholders(case, rights)
+    return [
+        {
+            "id": str(t.pk),
+            "action": t.action,
+            "action_label": str(t.get_action_display()),
+            "title": t.title,
+            "text": t.fill(values),
+        }
+        for t in ReasonTemplate.objects.usable_on(case.platform_id).filter(action__in=actions)
+    ]
+
+
+def _explanation(request: HttpRequest, case: Case, action: str) -> str:
+    """The explanation typed, or else the text of the reason template chosen, filled for ``case``.
+
+    Without JavaScript the template's text never reaches the textarea: the
+    template's id is posted, and its text is used here.
+    """
+    typed = request.POST.get("explanation", "").strip()
+    chosen = request.POST.get("reason_template", "").strip()
+    if typed or not chosen:
+        return typed
+    template = (
+        ReasonTemplate.objects.usable_on(case.platform_id).filter(pk=chosen).first()
+        if chosen.isdigit()
+        else None
+    )
+    if template is None:
+        raise DomainError(
+            _("The reason template chosen is not offered on this platform's cases."),
+            field="reason_template",
+        )
+    if template.action != action:
+        raise DomainError(
+            _("The template “%(title)s” is for “%(for)s”, not for “%(chosen)s”.")
+            % {
+                "title": template.title,
+                "for": template.get_action_display(),
+                "chosen": ReasonAction(action).label if action in ReasonAction.values else action,
+            },
+            field="reason_template",
+        )
+    return template.fill(case_placeholders(case, case.complaint.rights.all()))
 
 
 def _require_moderator(request: HttpRequest) -> None:
@@ -124,6 +175,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     images = ListingImage.objects.filter(
         listing=listing, status=ImageStatus.FETCHED
     ).select_related("blob")
+    actions = case_actions_from(case.status) if may_decide else []
+    rights = list(case.complaint.rights.all())
     return render(
         request,
         "takedown/case_detail.html",
@@ -132,7 +185,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "listing": listing,
             "images": images,
             "complaint": case.complaint,
-            "rights": case.complaint.rights.all(),
+            "rights": rights,
             "evidence": case.complaint.evidence.all(),
             "detection": detection,
             # Notifiers see the steps meant for them, without the moderators' names.
@@ -143,7 +196,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "counter_notice": CounterNotice.objects.filter(case=case).first(),
             "appeals": appeals_for(request.user).filter(case=case),
             "may_decide": may_decide,
-            "actions": case_actions_from(case.status) if may_decide else [],
+            "actions": actions,
+            "reason_templates": _templates_filled(case, rights, actions),
             "claimed_by_me": case.claimed_by_id == request.user.pk,
         },
     )
@@ -173,7 +227,7 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
                 case=case,
                 decision=Decision(
                     action=action,
-                    explanation=request.POST.get("explanation", ""),
+                    explanation=_explanation(request, case, action),
                     territorial_scope=[
                         c.strip()
                         for c in request.POST.get("territorial_scope", "").split(",")

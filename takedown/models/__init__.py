@@ -11,6 +11,7 @@ from .evidence import EvidenceFile, EvidenceSnapshot, LedgerAnchor, LedgerEntry,
 from .outbox import OutboxAttempt, OutboxMessage
 from .privacy import DataExport as DataExport, ErasureRecord as ErasureRecord
 from .privacy import PersonalDataAccess as PersonalDataAccess, PurgedObject as PurgedObject
+from .reasons import ReasonTemplate as ReasonTemplate
 from .remedies import Appeal, CounterNotice, SellerWarning, Strike
 from .users import User
 from .webhooks import PlatformDecision, PlatformDecisionSequence, WebhookEndpoint

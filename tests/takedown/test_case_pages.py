@@ -73,9 +73,9 @@ def test_claim_next_then_decide_and_claim_the_next(client, world, cases):  # noq
 # platforms of the filter.
 QUEUE_PAGE_QUERIES = 7
 # The case page's: session, user, access, the case with its relations, its
-# detection, counter-notice, rights, evidence, appeals, statements and events
-# (one each, however many there are).
-CASE_PAGE_QUERIES = 11
+# detection, counter-notice, rights, evidence, appeals, statements, events and
+# the reason templates offered (one each, however many there are).
+CASE_PAGE_QUERIES = 12
 
 
 def more_cases(world, n: int) -> list[Case]:

@@ -30,6 +30,7 @@ from rightsholders.models import (
     Right,
 )
 from takedown.management import demo_files
+from takedown.models import ReasonTemplate
 from takedown.states import RightStatus
 
 # Local demo only: the command refuses the production profile. Passes Django's
@@ -314,6 +315,74 @@ def _category(title: str) -> str:
     return "Home & electronics"
 
 
+# Reason templates moderators decide with (platform-scoped?, decision, title, text).
+REASON_TEMPLATES = [
+    (
+        False,
+        "remove",
+        "Counterfeit: copied mark, price far below",
+        "The listing “{listing_title}” ({listing_id}) offers goods bearing a sign identical "
+        "to {right} without the consent of {rights_holder}; the price and presentation show "
+        "they are not genuine. Removed on complaint {complaint_reference}.",
+    ),
+    (
+        False,
+        "remove",
+        "Design copied",
+        "The product of listing “{listing_title}” ({listing_id}) reproduces the registered "
+        "design {right} of {rights_holder}. Removed on complaint {complaint_reference}.",
+    ),
+    (
+        False,
+        "restrict",
+        "Restricted where the right holds",
+        "The listing “{listing_title}” infringes {right} in the territories where it is "
+        "registered; it stays visible elsewhere.",
+    ),
+    (
+        False,
+        "reject",
+        "Genuine goods (resale)",
+        "The listing “{listing_title}” resells genuine goods; {right} is exhausted by their "
+        "first sale with the consent of {rights_holder}. Complaint {complaint_reference} rejected.",
+    ),
+    (
+        False,
+        "reject",
+        "Not the mark relied on",
+        "The listing “{listing_title}” does not use a sign identical or similar to {right}.",
+    ),
+    (
+        False,
+        "request_info",
+        "Test purchase asked",
+        "Please send the result of a test purchase of listing {listing_id} showing that the "
+        "goods are not genuine goods of {rights_holder}.",
+    ),
+    (
+        False,
+        "appeal_uphold",
+        "Appeal upheld: genuine after all",
+        "On appeal, the evidence shows the goods of listing “{listing_title}” are genuine; "
+        "the decision on complaint {complaint_reference} is reversed.",
+    ),
+    (
+        False,
+        "appeal_dismiss",
+        "Appeal dismissed: decision stands",
+        "The appeal brings nothing that changes the assessment of listing “{listing_title}” "
+        "under {right}; the decision stands.",
+    ),
+    (
+        True,
+        "remove",
+        "DemoMart: counterfeit, with the counter-notice regime",
+        "Removed from {platform}: the listing “{listing_title}” offers counterfeits of {right}. "
+        "You may object with a counter-notice ({regime}).",
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Load demo organisations, users, rights and DemoMart listings (idempotent)."
 
@@ -345,6 +414,7 @@ class Command(BaseCommand):
                 self._right(spec, holder=orgs[slug], actor=users[owner], moderator=moderator)
         self._authorised_seller(orgs["aurelia-fashion"], platform, sellers[0], users["aurelia"])
         self._authorisation(orgs["aurelia-fashion"], orgs["halden-voss-ip"], users["aurelia"])
+        self._reason_templates(platform)
         self._report()
 
     # Rows ---------------------------------------------------------------------
@@ -615,6 +685,18 @@ class Command(BaseCommand):
             valid_until=TEN_YEARS,
         )
         self._count("agent authorisations")
+
+    def _reason_templates(self, platform: Platform) -> None:
+        """The operator's global reason templates and one of DemoMart's own (by title)."""
+        for platform_scoped, action, title, text in REASON_TEMPLATES:
+            _, created = ReasonTemplate.objects.get_or_create(
+                platform=platform if platform_scoped else None,
+                action=action,
+                title=title,
+                defaults={"text": text},
+            )
+            if created:
+                self._count("reason templates")
 
     # Output -------------------------------------------------------------------
 
