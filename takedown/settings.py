@@ -289,10 +289,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
-# A task not acknowledged within an hour is redelivered by Redis.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task not acknowledged within an hour is redelivered by Redis (a message held
+# by a worker killed outright comes back after this; docs/reliability.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("TAKEDOWN_BROKER_VISIBILITY_TIMEOUT_SECONDS", default=3600)
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# How often the sweeps that re-queue lost work run (feeds, due scans, outbox,
+# retro-scans): a lost message waits at most about this long once its stale
+# time has passed. The fault tests shorten it (docs/reliability.md).
+TAKEDOWN_SWEEP_SECONDS = env.float("TAKEDOWN_SWEEP_SECONDS", default=60.0)
+# A listing due this long with every image settled lost its scan message.
+TAKEDOWN_SCAN_DUE_STALE_SECONDS = env.int("TAKEDOWN_SCAN_DUE_STALE_SECONDS", default=120)
+# A scan queued less than this long ago may still wait behind a backlog: the
+# sweep does not queue it again (that would double a backlog's work every
+# sweep). Longer, and its message is taken as lost.
+TAKEDOWN_SCAN_QUEUED_STALE_SECONDS = env.int("TAKEDOWN_SCAN_QUEUED_STALE_SECONDS", default=1800)
 CELERY_BEAT_SCHEDULE = {
     "rights-expire-due": {
         "task": "rightsholders.expire_due_rights",
@@ -300,7 +313,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "feeds-resume-stale": {
         "task": "listings.resume_stale_feeds",
-        "schedule": 60.0,
+        "schedule": TAKEDOWN_SWEEP_SECONDS,
     },
     "images-resume-pending": {
         "task": "listings.resume_pending_images",
@@ -308,11 +321,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "listings-resume-due-scans": {
         "task": "listings.resume_due_scans",
-        "schedule": 60.0,
+        "schedule": TAKEDOWN_SWEEP_SECONDS,
     },
     "outbox-resume": {
         "task": "takedown.resume_outbox",
-        "schedule": 60.0,
+        "schedule": TAKEDOWN_SWEEP_SECONDS,
     },
     "cases-restore-after-counter-notice": {
         "task": "takedown.restore_after_counter_notices",
@@ -328,7 +341,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "listings-resume-retro-scans": {
         "task": "listings.resume_retro_scans",
-        "schedule": 60.0,
+        "schedule": TAKEDOWN_SWEEP_SECONDS,
     },
     "listings-retro-scan-rights-come-into-force": {
         "task": "listings.retro_scan_rights_come_into_force",

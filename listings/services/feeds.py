@@ -171,9 +171,17 @@ def feed_receive(
 
 
 def _queue_ingest(batch_id: int) -> None:
+    """Queue a stored feed's ingestion; if the broker is down, the sweep queues it later.
+
+    Runs after the batch committed: raising here would fail the push whose
+    feed is stored and will be ingested (feeds_resume_stale).
+    """
     from ..tasks.feeds import ingest_feed
 
-    ingest_feed.delay(batch_id)
+    try:
+        ingest_feed.delay(batch_id)
+    except Exception:
+        logger.warning("could not queue feed %s; the sweep will", batch_id, exc_info=True)
 
 
 # Ingesting -------------------------------------------------------------------
@@ -187,17 +195,24 @@ class _Chunk:
     rejected_lines: int = 0
 
 
-def feed_claim(*, batch_id: int, worker: str) -> FeedBatch | None:
+def feed_claim(*, batch_id: int, worker: str, task_id: str | None = None) -> FeedBatch | None:
     """Take a feed for ingestion with a conditional update; None if another worker holds it.
 
     A feed in processing whose claim is older than the timeout is taken over:
-    its worker died. The update is the lock: only one claimer sees a row change.
+    its worker died. So is one claimed by the same task (``task_id``, the end
+    of the claimer's name): a task runs again only when its earlier run ended
+    (a retry after a database error, a redelivery after its worker process was
+    killed), so waiting out the timeout would only delay the feed. Should the
+    earlier run still be alive, its next chunk finds the claim gone and stops.
+    The update is the lock: only one claimer sees a row change.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.TAKEDOWN_FEED_CLAIM_TIMEOUT_SECONDS)
     claimable = Q(status=FeedStatus.RECEIVED) | Q(
         status=FeedStatus.PROCESSING, claimed_at__lt=stale
     )
+    if task_id:
+        claimable |= Q(status=FeedStatus.PROCESSING, claimed_by__endswith=f":{task_id}")
     taken = FeedBatch.objects.filter(claimable, pk=batch_id).update(
         status=FeedStatus.PROCESSING, claimed_by=worker, claimed_at=now, updated_at=now
     )
@@ -210,10 +225,15 @@ def feed_claim(*, batch_id: int, worker: str) -> FeedBatch | None:
     return batch
 
 
-def feed_ingest(*, batch_id: int, worker: str | None = None) -> FeedBatch | None:
-    """Ingest a received feed from its resume point to the end; return it, or None if not ours."""
+def feed_ingest(
+    *, batch_id: int, worker: str | None = None, task_id: str | None = None
+) -> FeedBatch | None:
+    """Ingest a received feed from its resume point to the end; return it, or None if not ours.
+
+    ``worker`` names this run and ends with ``:<task_id>`` when a task runs it.
+    """
     worker = worker or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    batch = feed_claim(batch_id=batch_id, worker=worker)
+    batch = feed_claim(batch_id=batch_id, worker=worker, task_id=task_id)
     if batch is None:
         logger.info("feed %s: not claimable (done, failed or held by another worker)", batch_id)
         return None

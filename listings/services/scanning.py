@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -524,31 +525,57 @@ def listings_scan_queue(listing_ids: Sequence[int]) -> None:
         Listing.objects.filter(pk__in=chunk).update(scan_queued_at=queued_at)
 
 
-# Listings due longer than this with every image settled lost their scan
-# message; due longer than SCAN_DUE_STALE_MAX they are scanned with the images
-# they have (an image may keep retrying for half an hour).
-SCAN_DUE_STALE = datetime.timedelta(minutes=2)
+# Listings due longer than settings.TAKEDOWN_SCAN_DUE_STALE_SECONDS with every
+# image settled lost their scan message; due longer than SCAN_DUE_STALE_MAX they
+# are scanned with the images they have (an image may keep retrying for half an
+# hour). A scan queued less than TAKEDOWN_SCAN_QUEUED_STALE_SECONDS ago may still
+# be waiting behind a backlog and is not queued again; longer, and its message
+# is taken as lost (the broker lost its data; a message held by a killed worker
+# comes back after the visibility timeout). With the queue empty there is no
+# backlog to wait behind, and a scan queued longer ago than the due stale time
+# is taken as lost at once.
 SCAN_DUE_STALE_MAX = datetime.timedelta(minutes=45)
-# A scan queued less than this long ago may still be waiting behind a backlog:
-# the sweep does not queue it again (that would double a backlog's work every
-# minute). Longer, and its message is taken as lost (the broker lost its data;
-# a message held by a killed worker comes back after the visibility timeout).
-SCAN_QUEUED_STALE = datetime.timedelta(minutes=30)
 
 
 def listings_scan_due_resume(*, limit: int = 50_000) -> int:
     """Queue scans of listings left due too long (the sweep); return how many were queued."""
     now = timezone.now()
+    due_stale = datetime.timedelta(seconds=settings.TAKEDOWN_SCAN_DUE_STALE_SECONDS)
+    queued_stale = (
+        datetime.timedelta(seconds=settings.TAKEDOWN_SCAN_QUEUED_STALE_SECONDS)
+        if scan_backlog()
+        else due_stale
+    )
     pending = ListingImage.objects.filter(listing_id=OuterRef("pk"), status=ImageStatus.PENDING)
     ids = list(
-        Listing.objects.filter(scan_due_at__lt=now - SCAN_DUE_STALE)
+        Listing.objects.filter(scan_due_at__lt=now - due_stale)
         .filter(Q(scan_due_at__lt=now - SCAN_DUE_STALE_MAX) | ~Exists(pending))
-        .filter(Q(scan_queued_at=None) | Q(scan_queued_at__lt=now - SCAN_QUEUED_STALE))
+        .filter(Q(scan_queued_at=None) | Q(scan_queued_at__lt=now - queued_stale))
         .order_by("scan_due_at")
         .values_list("pk", flat=True)[:limit]
     )
     listings_scan_queue(ids)
     return len(ids)
+
+
+def scan_backlog() -> bool:
+    """Whether messages wait in the task queue (a backlog a queued scan may sit behind).
+
+    Read from the broker (the Redis list of the default queue). Not knowing
+    (no broker, tasks run in-process, the broker not answering) counts as a
+    backlog: the sweep then waits the long stale time, as before.
+    """
+    from takedown.celery import app
+
+    if app.conf.task_always_eager:
+        return True
+    try:
+        with app.connection_for_write() as conn:
+            client = conn.default_channel.client
+            return bool(client.llen(app.conf.task_default_queue))
+    except Exception:  # noqa: BLE001 - any doubt means: assume a backlog
+        logger.warning("could not read the task queue's length", exc_info=True)
+        return True
 
 
 def listings_mark_due(listing_ids: Iterable[int]) -> None:

@@ -1,6 +1,7 @@
 """Feed ingestion tasks."""
 
 import logging
+import os
 
 from celery import shared_task
 from django.db import OperationalError
@@ -22,8 +23,9 @@ logger = logging.getLogger(__name__)
 )
 def ingest_feed(self, batch_id: int) -> str:
     """Ingest a feed from its resume point (a redelivered or retried task continues it)."""
-    worker = f"{self.request.hostname or 'in-process'}:{self.request.id or '-'}"
-    batch = feeds.feed_ingest(batch_id=batch_id, worker=worker)
+    # The pid tells apart two runs of one task (a redelivery while the first still runs).
+    worker = f"{self.request.hostname or 'in-process'}:{os.getpid()}:{self.request.id or '-'}"
+    batch = feeds.feed_ingest(batch_id=batch_id, worker=worker, task_id=self.request.id)
     if batch is None:
         return "skipped"
     logger.info(
