@@ -1,0 +1,579 @@
+"""Throwaway services for the fault scenarios, started the way production starts them.
+
+Each scenario gets its own PostgreSQL cluster (``initdb`` + ``pg_ctl``, trust
+auth, 127.0.0.1 only), its own ``redis-server`` with AOF persistence
+(``appendfsync everysec``, as in production), Celery worker processes
+(``celery -A takedown worker``), a ``celery beat`` and gunicorn, on free
+loopback ports and in one temporary folder. The machine's shared PostgreSQL
+and Redis are never touched. ``Services`` is a context manager: leaving it,
+normally or on an error, kills every process it started and removes the folder.
+
+Faults are real signals: ``kill -9`` of a worker's pool process or of a whole
+worker's process group, ``kill -9`` of Redis, ``pg_ctl stop -m immediate``.
+Every wait has a deadline and says what it waited for when it runs out.
+"""
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psutil
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import push, wait_http  # noqa: E402
+
+PG_BIN = Path(os.environ.get("TAKEDOWN_PG_BIN", "/usr/lib/postgresql/15/bin"))
+REDIS_SERVER = os.environ.get("TAKEDOWN_REDIS_SERVER", "redis-server")
+DATABASE = "faults"
+QUEUE = "takedown"
+
+T = TypeVar("T")
+
+
+class FaultTimeout(AssertionError):
+    """A wait ran past its deadline: the scenario's guarantee did not hold in time."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], T], *, timeout: float, what: str, every: float = 0.5
+) -> tuple[T, float]:
+    """Call ``check`` until it returns something truthy; return it and the seconds it took."""
+    started = time.monotonic()
+    last: T | None = None
+    while True:
+        try:
+            last = check()
+        except (psycopg.Error, OSError) as exc:  # a service coming back up
+            last = None
+            error = exc
+        else:
+            error = None
+        if last:
+            return last, time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise FaultTimeout(
+                f"{what}: not reached within {timeout:.0f} s (last seen: {last!r}"
+                + (f", error: {error}" if error else "")
+                + ")"
+            )
+        time.sleep(every)
+
+
+def _as_postgres() -> list[str]:
+    """PostgreSQL refuses to run as root: run its commands as the postgres user then."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+class Postgres:
+    """A PostgreSQL cluster of our own: initdb'd in ``folder``, listening on 127.0.0.1:``port``."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.data = folder / "data"
+        self.log = folder / "postgres.log"
+        self.running = False
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        subprocess.run(
+            [*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+             "-A", "trust", "-E", "UTF8", "--no-sync"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        self.start()
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} "
+            "-c max_connections=200 -c fsync=on -c synchronous_commit=on"
+        )
+        subprocess.run(
+            [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
+             "-o", options, "-w", "-t", "60", "start"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.running = True
+
+    def stop_immediate(self) -> None:
+        """``pg_ctl stop -m immediate``: every server process quits without a checkpoint."""
+        subprocess.run(
+            [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+             "-w", "-t", "30", "stop"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.running = False
+
+    def close(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.stop_immediate()
+            except subprocess.CalledProcessError:
+                pid = int((self.data / "postmaster.pid").read_text().split()[0])
+                _kill_tree(pid)
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        return self.query(sql, *params)[0][0]
+
+
+class Redis:
+    """A redis-server of our own with AOF on (``appendfsync everysec``) in ``folder``."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = (self.folder / "redis.log").open("ab")
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port),
+             "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "everysec",
+             "--save", "", "--daemonize", "no"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        wait_until(self.ping, timeout=30, what=f"redis on port {self.port} answering", every=0.1)
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill9()
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for proc in tree:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(tree, timeout=10)
+
+
+class Role:
+    """One server process started in its own session (process group), logging to a file."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.command, self.env, self.log = name, command, env, log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        with self.log.open("ab") as handle:
+            handle.write(f"\n--- start {self.starts} ---\n".encode())
+            self.proc = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def children(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.pid).children()
+        except psutil.Error:
+            return []
+
+    def kill9_child(self, rng: random.Random) -> int | None:
+        """``kill -9`` one pool process of this worker (the parent starts another); its pid."""
+        children = self.children()
+        if not children:
+            return None
+        victim = rng.choice(children)
+        try:
+            victim.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            return None
+        return victim.pid
+
+    def kill9_all(self) -> None:
+        """``kill -9`` the whole process group: the parent and every pool process at once."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if not self.alive():
+            return
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill9_all()
+        except ProcessLookupError:
+            pass
+        _kill_tree(self.proc.pid)
+
+
+class Services:
+    """PostgreSQL, Redis, Celery workers, beat and gunicorn of one scenario.
+
+    ``settings`` are extra environment variables for every process (the
+    scenario's timeouts); ``workers`` is the number of worker processes, each
+    ``celery worker --concurrency`` ``concurrency``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        workers: int = 2,
+        concurrency: int = 1,
+        web: bool = True,
+        beat: bool = True,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.folder = Path(tempfile.mkdtemp(prefix=f"faults-{name}-"))
+        self.folder.chmod(0o755)  # the postgres user must reach its cluster under it
+        self.logs = self.folder / "logs"
+        self.logs.mkdir()
+        self.postgres = Postgres(self.folder / "pg", free_port())
+        self.redis = Redis(self.folder / "redis", free_port())
+        self.web_port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.postgres.url,
+            "CELERY_BROKER_URL": self.redis.url(0),
+            "CACHE_URL": self.redis.url(1),
+            "TAKEDOWN_VAR_DIR": str(self.folder / "var"),
+            "TAKEDOWN_MEDIA_ROOT": str(self.folder / "media"),
+            "TAKEDOWN_PLATFORM_API_RATE": "100000/min",
+            "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+            "DJANGO_LOG_LEVEL": "INFO",
+            "DJANGO_SETTINGS_MODULE": "takedown.settings",
+            **(settings or {}),
+        }
+        for name_ in ("DJANGO_DEBUG", "TAKEDOWN_REQUIRE_SERVICES"):
+            self.env.pop(name_, None)
+        python = sys.executable
+        self.workers = [
+            Role(
+                f"worker-{n}",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "takedown",
+                    "worker",
+                    "--concurrency",
+                    str(concurrency),
+                    "--hostname",
+                    f"faults{n}@%h",
+                    "--queues",
+                    QUEUE,
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                self.env,
+                self.logs / f"worker-{n}.log",
+            )  # fmt: skip
+            for n in range(workers)
+        ]
+        self.beat = (
+            Role(
+                "beat",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "takedown",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(self.folder / "beat-schedule"),
+                ],
+                self.env,
+                self.logs / "beat.log",
+            )  # fmt: skip
+            if beat
+            else None
+        )
+        self.web = (
+            Role(
+                "web",
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "takedown.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{self.web_port}",
+                    "--workers",
+                    "2",
+                    "--timeout",
+                    "600",
+                    "--log-level",
+                    "warning",
+                ],
+                self.env,
+                self.logs / "web.log",
+            )  # fmt: skip
+            if web
+            else None
+        )
+        self.token = ""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def roles(self) -> list[Role]:
+        return [
+            *self.workers,
+            *([self.beat] if self.beat else []),
+            *([self.web] if self.web else []),
+        ]
+
+    # Life cycle ------------------------------------------------------------------
+
+    def __enter__(self) -> "Services":
+        try:
+            self.postgres.init()
+            self.redis.start()
+            self.manage("migrate", "-v0")
+            created = self.manage("create_platform", "Fault Market", "--slug", "fault-market")
+            self.token = created.strip().splitlines()[-1]
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start_servers(self) -> None:
+        """Start the web server, the workers and beat; wait until each is ready."""
+        for role in self.roles():
+            role.start()
+        if self.web:
+            wait_http(self.base_url, timeout=60)
+        for worker in self.workers:
+            self.wait_worker_ready(worker)
+
+    def wait_worker_ready(self, worker: Role, timeout: float = 90) -> None:
+        marker = f"--- start {worker.starts} ---"
+
+        def ready() -> bool:
+            if not worker.alive():
+                raise FaultTimeout(f"{worker.name} exited; see {worker.log}")
+            return "ready." in worker.log.read_text(errors="replace").rsplit(marker, 1)[-1]
+
+        wait_until(ready, timeout=timeout, what=f"{worker.name} ready", every=0.3)
+
+    def close(self) -> None:
+        for role in self.roles():
+            try:
+                role.stop()
+            except Exception:  # noqa: BLE001 - the others must still be stopped
+                pass
+        self.redis.close()
+        self.postgres.close()
+        if os.environ.get("TAKEDOWN_FAULTS_KEEP") != "1":
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # Helpers -------------------------------------------------------------------
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def django(self, operation: str, **arguments: Any) -> Any:
+        """Run one operation of tests.faults.ops in a Django process on these services."""
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.faults.ops", operation, json.dumps(arguments)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if done.returncode:
+            raise RuntimeError(f"ops {operation} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def push(self, path: Path) -> str:
+        status_url, _seconds = push(self.base_url, self.token, path)
+        return status_url
+
+    def errors_in_logs(self) -> list[str]:
+        """Tracebacks in the workers' logs (a killed process's are expected; shown, not failed)."""
+        lines = []
+        for log in sorted(self.logs.glob("worker-*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                if " ERROR" in line or "Traceback" in line:
+                    lines.append(f"{log.name}: {line[:300]}")
+        return lines
+
+
+@contextmanager
+def periodically(action: Callable[[], None], every: float) -> Iterator[None]:
+    """Run ``action`` in a thread every ``every`` seconds while the block runs."""
+    import threading
+
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                action()
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the caller's thread
+                failures.append(exc)
+                return
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    if failures:
+        raise failures[0]
+
+
+# Feeds and figures -------------------------------------------------------------
+
+WORDS = (
+    "leather bag tote wallet scarf jacket sneaker watch belt backpack silk wool "
+    "new men women sale classic vintage summer winter"
+).split()
+
+
+def write_feed(path: Path, count: int, names: list[str], *, seed: int, start: int = 0) -> Path:
+    """A JSON Lines feed of ``count`` listings (ids from ``start``); 30% of titles name a mark."""
+    rng = random.Random(seed)
+    with path.open("w") as out:
+        for k in range(start, start + count):
+            words = rng.sample(WORDS, 6)
+            if names and rng.random() < 0.3:
+                words.insert(rng.randrange(6), rng.choice(names))
+            seller = rng.randrange(500)
+            line = {
+                "external_id": f"E-{k:07d}",
+                "title": " ".join(words).capitalize(),
+                "url": f"https://shop.example/item/{k}",
+                "description": " ".join(rng.choices(WORDS, k=12)),
+                "price": f"{rng.uniform(20, 400):.2f}",
+                "currency": "EUR",
+                "seller_id": f"S{seller}",
+                "seller_name": f"Store {seller}",
+                "category": rng.choice(["bags", "clothing", "shoes", "accessories"]),
+                "ship_to": ["DE", "FR"],
+            }
+            out.write(json.dumps(line) + "\n")
+    return path
+
+
+def scan_state(postgres: Postgres) -> dict[str, int]:
+    """Feeds finished, listings stored, listings scanned (nothing due), detection rows."""
+    row = postgres.query(
+        """
+        SELECT
+          (SELECT count(*) FROM listings_feedbatch WHERE status IN ('done', 'failed')),
+          (SELECT count(*) FROM listings_listing),
+          (SELECT count(*) FROM listings_listing
+             WHERE scan_due_at IS NULL AND scanned_at IS NOT NULL),
+          (SELECT count(*) FROM listings_detection)
+        """
+    )[0]
+    return dict(zip(("feeds", "listings", "scanned", "detections"), row, strict=True))
+
+
+def stored_detections(postgres: Postgres) -> tuple[set[tuple[str, str]], int]:
+    """The (external id, registration number) pairs stored, and the number of rows."""
+    rows = postgres.query(
+        """
+        SELECT l.external_id, r.registration_number
+        FROM listings_detection d
+        JOIN listings_listing l ON l.id = d.listing_id
+        JOIN rightsholders_right r ON r.id = d.right_id
+        """
+    )
+    return {(a, b) for a, b in rows}, len(rows)
