@@ -3,7 +3,10 @@ from rest_framework import serializers
 
 from takedown.models import Case, CaseEvent, Complaint, StatementOfReasons
 from takedown.selectors import case_events_for, case_internals_visible
+from takedown.services.evidence import REASON_SALT, REASON_SHA256
 from takedown.states import CASE_DECISIONS, CaseAction, ComplaintReason
+
+LEDGER_SEAL_KEYS = frozenset({REASON_SALT, REASON_SHA256})
 
 
 def _internal(serializer: serializers.BaseSerializer, case: Case) -> bool:
@@ -97,6 +100,8 @@ class CaseEventSerializer(serializers.ModelSerializer):
         if not self.context.get("internal", False):
             data["actor"] = None
             data["data"] = {}
+        # The reason's seal (salt and digest, takedown.services.evidence) is the ledger's.
+        data["data"] = {k: v for k, v in data["data"].items() if k not in LEDGER_SEAL_KEYS}
         return data
 
 

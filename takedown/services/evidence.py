@@ -80,6 +80,17 @@ def _iso(moment: datetime.datetime | None) -> str | None:
 
 
 def case_event_content(event: CaseEvent) -> dict[str, Any]:
+    """What the ledger hashes of a case event.
+
+    An event written since the privacy work (issue 7) carries a salted
+    digest of its free-text ``reason`` in ``data`` (REASON_SHA256) and the
+    salt beside it (REASON_SALT, not hashed): the chain holds the digest, not
+    the text, so a name in the reason can be erased and the event still
+    verifies (``case_event_reason_problem`` checks the text against the
+    digest while the salt is there). Older events hash their reason whole.
+    """
+    data = dict(event.data)
+    data.pop(REASON_SALT, None)
     return {
         "id": event.pk,
         "case": event.case_id,
@@ -87,10 +98,51 @@ def case_event_content(event: CaseEvent) -> dict[str, Any]:
         "action": event.action,
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "reason": event.reason,
-        "data": event.data,
+        "reason": None if REASON_SHA256 in data else event.reason,
+        "data": data,
         "created_at": _iso(event.created_at),
     }
+
+
+# Keys of CaseEvent.data that seal its reason (privacy, issue 7): the salt is erased
+# with the reason's personal data; the digest stays, inside the hashed content.
+REASON_SALT = "reason_salt"
+REASON_SHA256 = "reason_sha256"
+
+
+def _reason_digest(salt: str, reason: str) -> str:
+    return sha256_hex(salt.encode() + reason.encode())
+
+
+def case_event_reason_seal(event: CaseEvent) -> None:
+    """Put a random salt and the salted digest of the event's reason in its data (before saving)."""
+    if not event.reason or REASON_SHA256 in event.data:
+        return
+    salt = secrets.token_hex(16)
+    event.data = {
+        **event.data,
+        REASON_SALT: salt,
+        REASON_SHA256: _reason_digest(salt, event.reason),
+    }
+
+
+def case_event_reason_problem(event: CaseEvent) -> str | None:
+    """Why a sealed event's reason does not match its digest, or None.
+
+    Once personal data was erased from the reason its salt is gone too: the
+    reason must then carry the erasure's tombstone.
+    """
+    digest = event.data.get(REASON_SHA256)
+    if digest is None:
+        return None
+    salt = event.data.get(REASON_SALT)
+    if salt is None:
+        if "[erased " in event.reason:
+            return None
+        return "its reason's salt is gone but the reason shows no erasure"
+    if _reason_digest(salt, event.reason) != digest:
+        return "its reason was changed since it was recorded"
+    return None
 
 
 def snapshot_content(snapshot: EvidenceSnapshot) -> dict[str, Any]:
@@ -205,6 +257,8 @@ def case_events_record_bulk(events: Sequence[CaseEvent]) -> list[CaseEvent]:
     """Write many CaseEvents at once, with their snapshots, and append them all to the ledger."""
     if not events:
         return []
+    for event in events:
+        case_event_reason_seal(event)
     created = CaseEvent.objects.bulk_create(events)
     if any(event.pk is None for event in created):  # pragma: no cover - every backend we run
         raise RuntimeError("The database did not return the new events' ids.")
@@ -473,8 +527,9 @@ def ledger_verify(
             LedgerEntry.Kind.CASE_EVENT: events,
             LedgerEntry.Kind.SNAPSHOT: snapshots,
         }
+        purged = _purged_of(batch, objects)
         for entry in batch:
-            problem = _check_entry(entry, sequence + 1, prev, objects, anchors)
+            problem = _check_entry(entry, sequence + 1, prev, objects, anchors, purged)
             if problem:
                 report.problem = problem
                 return report
@@ -501,6 +556,7 @@ def _check_entry(
     prev: str,
     objects: dict[str, dict[int, Any]],
     anchors: dict[int, str],
+    purged: set[tuple[str, int]] | None = None,
 ) -> str | None:
     label = _label(entry)
     if entry.sequence != expected_sequence:
@@ -529,6 +585,8 @@ def _check_entry(
         )
     obj = objects.get(entry.kind, {}).get(entry.object_id)
     if obj is None:
+        if purged and (entry.kind, entry.object_id) in purged:
+            return None  # deleted at the end of its retention period; the entry stays
         return f"{label}: object missing: the row was deleted."
     current = content_sha256(entry.kind, obj)
     if current != entry.content_sha256:
@@ -536,7 +594,27 @@ def _check_entry(
             f"{label}: content changed since it was recorded "
             f"(recorded {entry.content_sha256[:16]}…, now {current[:16]}…)."
         )
+    if entry.kind == LedgerEntry.Kind.CASE_EVENT:
+        problem = case_event_reason_problem(obj)
+        if problem:
+            return f"{label}: content changed: {problem}."
     return None
+
+
+def _purged_of(
+    batch: list[LedgerEntry], objects: dict[str, dict[int, Any]]
+) -> set[tuple[str, int]]:
+    """The batch's missing objects that the retention purge deleted (one query, if any is missing)."""
+    missing = [e for e in batch if e.object_id not in objects.get(e.kind, {})]
+    if not missing:
+        return set()
+    from takedown.models.privacy import PurgedObject
+
+    return set(
+        PurgedObject.objects.filter(object_id__in={e.object_id for e in missing}).values_list(
+            "kind", "object_id"
+        )
+    )
 
 
 def _check_files(
