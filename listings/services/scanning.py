@@ -486,6 +486,11 @@ def _store(
             "updated_at",
         ],
     )
+    # Evidence of what was found, as it was found (issue 7): the chunk's new and
+    # changed detections, captured together in one ledger append.
+    from takedown.services.evidence import detections_snapshot
+
+    detections_snapshot(listing_ids=listing_ids, matched_at=now)
 
 
 def _clear_due(listings: Sequence[Listing]) -> None:

@@ -9,6 +9,7 @@ from .complaints import (
 )
 from .evidence import EvidenceFile, EvidenceSnapshot, LedgerAnchor, LedgerEntry, LedgerHead
 from .outbox import OutboxAttempt, OutboxMessage
+from .packages import EvidencePackage
 from .privacy import DataExport as DataExport, ErasureRecord as ErasureRecord
 from .privacy import PersonalDataAccess as PersonalDataAccess, PurgedObject as PurgedObject
 from .reasons import ReasonTemplate as ReasonTemplate
@@ -26,6 +27,7 @@ __all__ = [
     "Complaint",
     "ComplaintEvidence",
     "EvidenceFile",
+    "EvidencePackage",
     "EvidenceSnapshot",
     "LedgerAnchor",
     "LedgerEntry",

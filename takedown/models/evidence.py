@@ -10,10 +10,14 @@ records the head from time to time so that a deleted tail shows.
 """
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from takedown.states import CaseAction
+
+# An EvidenceSnapshot's action when the scanner found the listing: no case yet.
+DETECT_ACTION = "detect"
 
 
 class EvidenceFile(models.Model):
@@ -45,11 +49,26 @@ class EvidenceSnapshot(models.Model):
     later leaves the snapshot verifiable.
     """
 
-    case = models.ForeignKey("takedown.Case", on_delete=models.PROTECT, related_name="snapshots")
+    # None for a snapshot taken when the scanner found the listing (action
+    # "detect"), before any complaint: ``detection`` links it instead.
+    case = models.ForeignKey(
+        "takedown.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="snapshots"
+    )
+    # A link for lookups only: the detection's id and explanation are in the
+    # hashed ``body``, so a detection deleted with its right leaves it verifiable.
+    detection = models.ForeignKey(
+        "listings.Detection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence_snapshots",
+    )
     listing = models.ForeignKey(
         "listings.Listing", on_delete=models.PROTECT, related_name="evidence_snapshots"
     )
-    action = models.CharField(max_length=24, choices=CaseAction.choices)
+    action = models.CharField(
+        max_length=24, choices=[*CaseAction.choices, (DETECT_ACTION, _("Detected by the scanner"))]
+    )
     taken_at = models.DateTimeField(default=timezone.now)
     body = models.JSONField()
     # None once erased on request (issue 7, privacy); personal_sha256 stays.
@@ -58,8 +77,17 @@ class EvidenceSnapshot(models.Model):
 
     class Meta:
         ordering = ["case", "taken_at", "pk"]
+        constraints = [
+            # Only the scanner's snapshot stands without a case.
+            models.CheckConstraint(
+                condition=Q(case__isnull=False) | Q(action=DETECT_ACTION),
+                name="evidencesnapshot_case_unless_detected",
+            ),
+        ]
 
     def __str__(self) -> str:
+        if self.case_id is None:
+            return f"detection {self.detection_id} at {self.taken_at:%Y-%m-%d %H:%M}"
         return f"case {self.case_id} {self.action} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 

@@ -115,8 +115,10 @@ def test_filing_captures_each_listing_with_its_pictures_and_why_it_matched(world
     assert "Jane Doe Store" not in str(body)
     assert snapshot.personal["seller_name"] == "Jane Doe Store"
     first = EvidenceSnapshot.objects.get(case=cases[0])
+    # (the scan's detection snapshots come before, tests/takedown/test_evidence_detection.py)
+    start = LedgerEntry.objects.get(kind="snapshot", object_id=first.pk).sequence
     kinds = list(
-        LedgerEntry.objects.filter(sequence__lte=2)
+        LedgerEntry.objects.filter(sequence__in=[start, start + 1])
         .order_by("sequence")
         .values_list("kind", "object_id")
     )
@@ -141,7 +143,8 @@ def test_a_decision_is_captured_and_the_whole_ledger_verifies(world, cases):
     # and verify_evidence walks it in small chunks and says so
     out = verify("--chunk-size", "2")
     total = LedgerEntry.objects.count()
-    assert f"Evidence ledger verified: {total} entries (5 snapshots, 5 case events)" in out
+    # (three snapshots of them taken when the scan found the listings)
+    assert f"Evidence ledger verified: {total} entries (8 snapshots, 5 case events)" in out
     assert "image copies 1 checked" in out
     head = LedgerHead.objects.get()
     assert f"Head #{total} {head.entry_hash}" in out
@@ -201,24 +204,25 @@ def test_an_event_written_around_the_services_is_detected(world, cases):
 
 
 def test_the_anchor_records_the_head_and_a_deleted_tail_is_detected(world, cases, caplog):
-    # given the head anchored by the periodic task (logged, too)
+    # given the head anchored by the periodic task (logged, too): three snapshots
+    # at detection, then three filings (snapshot and event each)
     with caplog.at_level(logging.INFO, logger="takedown.services.evidence"):
-        assert anchor_evidence_ledger() == 6
+        assert anchor_evidence_ledger() == 9
     anchor = LedgerAnchor.objects.get()
     assert (anchor.sequence, anchor.entry_hash) == (
-        6,
-        LedgerEntry.objects.get(sequence=6).entry_hash,
+        9,
+        LedgerEntry.objects.get(sequence=9).entry_hash,
     )
-    assert f"evidence ledger anchored: sequence=6 hash={anchor.entry_hash}" in caplog.text
+    assert f"evidence ledger anchored: sequence=9 hash={anchor.entry_hash}" in caplog.text
     assert anchor_evidence_ledger() is None  # nothing new: no second anchor
     # when the last two entries are deleted and the head row made to match
-    LedgerEntry.objects.filter(sequence__gt=4).delete()
+    LedgerEntry.objects.filter(sequence__gt=7).delete()
     CaseEvent.objects.filter(case=cases[2]).delete()
     EvidenceSnapshot.objects.filter(case=cases[2]).delete()
-    last = LedgerEntry.objects.get(sequence=4)
-    LedgerHead.objects.update(sequence=4, entry_hash=last.entry_hash)
+    last = LedgerEntry.objects.get(sequence=7)
+    LedgerHead.objects.update(sequence=7, entry_hash=last.entry_hash)
     # then the chain is shorter than its anchor
-    with pytest.raises(CommandError, match=r"ends at #4 but was anchored at #6"):
+    with pytest.raises(CommandError, match=r"ends at #7 but was anchored at #9"):
         verify()
 
 
@@ -236,13 +240,13 @@ def test_the_anchor_runs_on_the_beat_schedule(settings):
 def test_a_rewritten_tail_does_not_match_its_anchor(world, cases):
     # given an anchored head, and a tail then deleted and replaced by new entries
     anchor_evidence_ledger()
-    LedgerEntry.objects.filter(sequence__gt=4).delete()
+    LedgerEntry.objects.filter(sequence__gt=7).delete()
     CaseEvent.objects.filter(case=cases[2]).delete()
     EvidenceSnapshot.objects.filter(case=cases[2]).delete()
     LedgerHead.objects.all().delete()  # the next append starts from the last entry
     case_decide(actor=world.operator_moderator, case=cases[0], decision=REMOVE)
     # then the entry at the anchored sequence is not the anchored one
-    with pytest.raises(CommandError, match=r"Entry #6 .*does not match the anchor of #6"):
+    with pytest.raises(CommandError, match=r"Entry #9 .*does not match the anchor of #9"):
         verify()
 
 
