@@ -9,4 +9,5 @@ urlpatterns = [
     path("claim-next/", views.claim_next, name="claim-next"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/", views.case_act, name="act"),
+    path("bulk/", views.bulk_decide, name="bulk-decide"),
 ]

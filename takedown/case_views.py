@@ -1,5 +1,7 @@
 """The moderators' pages: the queue, claim next, a case with everything needed to decide it."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -7,6 +9,7 @@ from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,6 +27,7 @@ from takedown.selectors import (
     case_events_for,
     case_get,
     case_internals_visible,
+    cases_for,
     queue_for,
     queue_page,
 )
@@ -34,7 +38,13 @@ from takedown.services.cases import (
     case_decide,
     case_release,
 )
-from takedown.states import CaseStatus, ImageStatus, case_actions_from
+from takedown.states import (
+    CASE_DECISIONS,
+    CaseAction,
+    CaseStatus,
+    ImageStatus,
+    case_actions_from,
+)
 
 PAGE_SIZE = 50
 
@@ -81,6 +91,11 @@ def _explanation(request: HttpRequest, case: Case, action: str) -> str:
     chosen = request.POST.get("reason_template", "").strip()
     if typed or not chosen:
         return typed
+    return _template_text(case, chosen, action)
+
+
+def _template_text(case: Case, chosen: str, action: str) -> str:
+    """The text of reason template ``chosen`` filled for ``case``; refused if not for ``action``."""
     template = (
         ReasonTemplate.objects.usable_on(case.platform_id).filter(pk=chosen).first()
         if chosen.isdigit()
@@ -129,6 +144,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         order=sort,
     )
     page = QueuePaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Open cases can be decided in bulk, with the templates of the platforms in view.
+    bulk = status == CaseStatus.OPEN and bool(page.object_list)
     return render(
         request,
         "takedown/case_queue.html",
@@ -141,8 +158,22 @@ def queue(request: HttpRequest) -> HttpResponse:
             "statuses": CaseStatus.choices,
             "sort": sort,
             "now": timezone.now(),
+            "bulk": bulk,
+            "decisions": [(a, CaseAction(a).label) for a in CASE_DECISIONS],
+            "bulk_templates": _bulk_templates(request, platform) if bulk else [],
+            "queue_query": request.GET.urlencode(),
         },
     )
+
+
+def _bulk_templates(request: HttpRequest, platform: str) -> list[ReasonTemplate]:
+    """Reason templates for the queue's bulk form: the chosen platform's, or every one in view."""
+    templates = ReasonTemplate.objects.filter(action__in=CASE_DECISIONS)
+    if platform.isdigit():
+        return list(templates.usable_on(int(platform)))
+    access = access_for(request.user)
+    ids = None if access.is_operator_moderator else access.platform_moderator_ids
+    return list(templates.usable_on_any(ids).select_related("platform__organisation"))
 
 
 @login_required
@@ -247,3 +278,93 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("cases:detail", pk=case.pk)
+
+
+# Bulk decisions ------------------------------------------------------------------
+
+# More than a page of the queue is not one judgement but many: one page at most.
+BULK_MAX_CASES = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    """What became of one case of a bulk decision, for the result page."""
+
+    case_id: int
+    title: str
+    ok: bool
+    message: str
+    status: str = ""
+
+
+@login_required
+@require_POST
+def bulk_decide(request: HttpRequest) -> HttpResponse:
+    """Decide several cases of one platform alike; each goes through ``case_decide`` on its own.
+
+    One case refused (decided meanwhile, claimed by someone else) does not stop
+    the others: each is decided in its own transaction and the result page
+    names the outcome of every case. The reason template, if chosen, is filled
+    for each case, so each statement of reasons names its own listing and
+    rights (``cases_decide_bulk`` gives every case one text, which is why it
+    is not used here).
+    """
+    _require_moderator(request)
+    action = request.POST.get("action", "")
+    wanted = list(dict.fromkeys(int(v) for v in request.POST.getlist("case") if v.isdigit()))
+    problem = ""
+    if not wanted:
+        problem = _("Choose at least one case to decide.")
+    elif len(wanted) > BULK_MAX_CASES:
+        problem = _("Decide at most %(n)d cases at once.") % {"n": BULK_MAX_CASES}
+    elif action not in CASE_DECISIONS:
+        problem = _("Choose a decision for the selected cases.")
+    elif not (request.POST.get("explanation", "").strip() or request.POST.get("reason_template")):
+        problem = _("Write the explanation or choose a reason template for the selected cases.")
+    found = {c.pk: c for c in cases_for(request.user).filter(pk__in=wanted)} if not problem else {}
+    platforms = sorted({str(c.platform) for c in found.values()})
+    if not problem and len(platforms) > 1:
+        problem = _("Choose cases of one platform; the selection has cases of %(names)s.") % {
+            "names": ", ".join(platforms)
+        }
+    if problem:
+        messages.error(request, problem)
+        return redirect(_queue_url(request))
+    rows: list[BulkRow] = []
+    for pk in wanted:
+        case = found.get(pk)
+        if case is None:
+            rows.append(BulkRow(pk, "", False, _("No such case among those you may see.")))
+            continue
+        try:
+            decided = case_decide(
+                actor=request.user,
+                case=case,
+                decision=Decision(action=action, explanation=_explanation(request, case, action)),
+            )
+        except DomainError as exc:
+            case.refresh_from_db(fields=["status"])
+            rows.append(
+                BulkRow(pk, case.listing.title, False, exc.message, case.get_status_display())
+            )
+        else:
+            rows.append(
+                BulkRow(pk, case.listing.title, True, _("Decided."), decided.get_status_display())
+            )
+    return render(
+        request,
+        "takedown/bulk_result.html",
+        {
+            "rows": rows,
+            "decided": sum(r.ok for r in rows),
+            "refused": sum(not r.ok for r in rows),
+            "action_label": CaseAction(action).label,
+            "queue_url": _queue_url(request),
+        },
+    )
+
+
+def _queue_url(request: HttpRequest) -> str:
+    """Back to the queue with the filters it was posted from (only ours: a query string)."""
+    query = request.POST.get("queue_query", "")
+    return reverse("cases:queue") + (f"?{query}" if query else "")

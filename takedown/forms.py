@@ -1,5 +1,7 @@
 """Forms of the complaint pages: they parse what was typed; takedown.services decides."""
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -82,7 +84,12 @@ class PreferencesForm(BootstrapFormMixin, forms.Form):
     time_zone = forms.CharField(
         label=_("Time zone"),
         max_length=64,
-        widget=forms.Select(choices=time_zone_choices),
+        widget=forms.Select,
         help_text=_("Times on the pages are shown in this zone, with its abbreviation."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=language_choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The zones are listed, but the service says what is wrong with a name that is not one.
+        self.fields["time_zone"].widget.choices = time_zone_choices()  # type: ignore[attr-defined]

@@ -1,5 +1,7 @@
 """The signed-in user's preferences: the time zone of every time shown, and the language."""
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from takedown.errors import DomainError
 from takedown.forms import PreferencesForm
+from takedown.models import User
 from takedown.services.preferences import user_preferences_update
 
 
@@ -22,7 +25,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     The language is kept where the header's language switch keeps it (the
     language cookie), so the two never disagree.
     """
-    user = request.user
+    user = cast(User, request.user)  # login_required
     form = PreferencesForm(
         request.POST or None,
         initial={"time_zone": user.time_zone, "language": translation.get_language()},

@@ -210,10 +210,6 @@ PRIVATE_LISTS.update(
     }
 )
 
-# The moderators' workbench and the user's own preferences (issue 6, engineer E):
-# one's own time zone and language only.
-PRIVATE_LISTS.update({"preferences": "/accounts/preferences/"})
-
 # Private POST endpoints without an object in their path: they act on ids in
 # the body, each checked against the actor's access by its service.
 BODY_ACTIONS = {
@@ -224,6 +220,12 @@ BODY_ACTIONS = {
     "api-case-claim-next": "/api/v1/cases/claim-next",
     "api-case-decide-bulk": "/api/v1/cases/decide",
 }
+
+# The moderators' workbench and the user's own preferences (issue 6): one's
+# own time zone and language only.
+PRIVATE_LISTS.update({"preferences": "/accounts/preferences/"})
+# Decides the cases named in the body, each through case_decide (tenancy per case).
+BODY_ACTIONS.update({"cases:bulk-decide": "/cases/bulk/"})
 
 # URLs outside the matrix, and why.
 NOT_IN_MATRIX = {
