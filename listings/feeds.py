@@ -281,6 +281,15 @@ def _iter_jsonl(stream: IO[bytes], max_line_bytes: int) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield LineError(line, "", f"is not valid JSON: {exc.msg} at column {exc.colno}")
             continue
+        except ValueError as exc:
+            # Python refuses integers of more than 4,300 digits with a plain ValueError
+            # (sys.get_int_max_str_digits): one such number must not stop the feed.
+            # The advice after ";" is for Python programmers, not for the platform.
+            yield LineError(line, "", f"is not valid JSON: {str(exc).split(';')[0]}")
+            continue
+        except RecursionError:
+            yield LineError(line, "", "is not valid JSON: arrays or objects nested too deeply")
+            continue
         if not isinstance(record, dict):
             yield LineError(line, "", f"must be a JSON object, not {type(record).__name__}")
             continue
