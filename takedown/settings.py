@@ -449,3 +449,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Retention (issue 7, docs/privacy.md): listings, snapshots and case records are kept
+# at least three years, then purged by takedown.purge_expired (ledger entries stay).
+TAKEDOWN_RETENTION_DAYS = env.int("TAKEDOWN_RETENTION_DAYS", default=1096)
+if TAKEDOWN_RETENTION_DAYS < 1096:
+    raise ImproperlyConfigured(
+        f"TAKEDOWN_RETENTION_DAYS is {TAKEDOWN_RETENTION_DAYS}: listings, snapshots and case "
+        "records must be kept at least three years (1096 days)."
+    )
+CELERY_BEAT_SCHEDULE["retention-purge"] = {
+    "task": "takedown.purge_expired",
+    "schedule": crontab(hour=2, minute=15),
+}

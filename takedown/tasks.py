@@ -58,3 +58,14 @@ def anchor_evidence_ledger() -> int | None:
     """Record and log the evidence ledger's head (every 10 min); return its sequence."""
     anchor = evidence.ledger_anchor()
     return None if anchor is None else anchor.sequence
+
+
+@shared_task(name="takedown.purge_expired", acks_late=True, soft_time_limit=300, time_limit=330)
+def purge_expired() -> int:
+    """Purge one batch of cases and listings past the retention period (nightly); re-queue if more."""
+    from takedown.services.retention import retention_purge
+
+    report = retention_purge()
+    if report.more:
+        purge_expired.delay()
+    return report.cases + report.listings
