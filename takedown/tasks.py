@@ -69,3 +69,14 @@ def purge_expired() -> int:
     if report.more:
         purge_expired.delay()
     return report.cases + report.listings
+
+
+@shared_task(
+    name="takedown.build_evidence_package", acks_late=True, soft_time_limit=1800, time_limit=1860
+)
+def build_evidence_package(package_id: int) -> str | None:
+    """Build one evidence package (ZIP in storage); a missing package returns None."""
+    from takedown.services.packages import package_build
+
+    package = package_build(package_id=package_id)
+    return None if package is None else str(package.status)

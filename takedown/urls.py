@@ -24,6 +24,7 @@ urlpatterns = [
     path("detections/", include("listings.detection_urls")),
     path("complaints/", include("takedown.complaint_urls")),
     path("cases/", include("takedown.case_urls")),
+    path("evidence-packages/", include("takedown.package_urls")),
     path("dashboard/", include("takedown.dashboard_urls")),
     path("respond/<str:token>/", respond_views.respond, name="respond"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -170,6 +170,39 @@ OBJECT_URLS: dict[str, Row] = {
     "api-appeal-decide": post(lambda o: f"/api/v1/appeals/{o['appeal'].pk}/decide"),
 }
 
+
+# Evidence packages (takedown/package_urls.py): a case's or a complaint's, for its
+# platform's moderators (full) and its notifier (without the seller's personal data).
+def _package_b(o: dict):
+    """A package of B's open case for platform B's moderators, built once per test."""
+    from takedown.models import EvidencePackage
+    from takedown.services.packages import package_build
+
+    if "package" not in o:
+        package = EvidencePackage.objects.create(audience="full", case=o["open_case"])
+        o["package"] = package_build(package_id=package.pk)
+    return o["package"]
+
+
+OBJECT_URLS |= {
+    "packages:case-panel": get(
+        lambda o: f"/evidence-packages/cases/{o['open_case'].pk}/", "moderator_b"
+    ),
+    "packages:case-build": post(lambda o: f"/evidence-packages/cases/{o['open_case'].pk}/build/"),
+    "packages:complaint-panel": get(
+        lambda o: f"/evidence-packages/complaints/{o['complaint'].reference}/", "holder_b"
+    ),
+    "packages:complaint-build": post(
+        lambda o: f"/evidence-packages/complaints/{o['complaint'].reference}/build/"
+    ),
+    "packages:status": get(
+        lambda o: f"/evidence-packages/{_package_b(o).pk}/status/", "moderator_b"
+    ),
+    "packages:download": get(
+        lambda o: f"/evidence-packages/{_package_b(o).pk}/download/", "moderator_b"
+    ),
+}
+
 # Private URLs without an object in their path: each role sees only its own
 # rows (checked by ``test_lists_show_nothing_of_tenant_b``) or is refused.
 PRIVATE_LISTS = {
