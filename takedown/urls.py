@@ -26,6 +26,8 @@ urlpatterns = [
     path("cases/", include("takedown.case_urls")),
     path("evidence-packages/", include("takedown.package_urls")),
     path("dashboard/", include("takedown.dashboard_urls")),
+    path("transparency/", include("takedown.transparency_urls")),
+    path("archive/", include("takedown.archive_urls")),
     path("respond/<str:token>/", respond_views.respond, name="respond"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -272,6 +272,24 @@ NOT_IN_MATRIX = {
     "api-schema": "public by design: the OpenAPI description, no tenant data",
     "api-docs": "public by design: Swagger UI over the schema",
 }
+
+# Transparency (issue 7, engineer B): the moderators' report and statements
+# export count their own platforms only (tests/takedown/test_transparency.py);
+# the public report and the redacted archive are public on purpose.
+PRIVATE_LISTS.update(
+    {
+        "transparency:report": "/transparency/report/",
+        "transparency:statements": "/transparency/statements/",
+    }
+)
+NOT_IN_MATRIX.update(
+    {
+        "transparency:public": "public by design (DSA Art. 24(3)): counts only, no personal data "
+        "(tests/takedown/test_transparency.py)",
+        "archive:index": "public by design: the redacted archive of notices, no personal data "
+        "(tests/takedown/test_archive.py)",
+    }
+)
 ADMIN_PREFIX = "admin/"  # every admin URL: staff only (test_the_admin_is_closed_to_every_tenant)
 ADMIN_PUBLIC = {
     "admin:login": "the admin's login form",
@@ -457,7 +475,9 @@ def test_lists_show_nothing_of_tenant_b(world, b_objects, name):
         # then it is refused, or shows none of B's objects
         # (the complaint draft with nothing selected sends back to the inbox)
         assert response.status_code in (200, 302) or refused(response), (role, response.status_code)
-        body = response.content.decode()
+        # (a streamed export is read to its end)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        body = content.decode()
         assert [m for m in b_markers(b_objects) if m in body] == [], role
     anonymous = APIClient().get(path)
     if path.startswith("/api/"):
