@@ -19,7 +19,9 @@ from .models import (
     Complaint,
     ComplaintEvidence,
     CounterNotice,
+    ErasureRecord,
     OutboxMessage,
+    PersonalDataAccess,
     PlatformDecision,
     ReasonTemplate,
     SellerWarning,
@@ -29,6 +31,7 @@ from .models import (
     WebhookEndpoint,
 )
 from .services.cases import Decision, cases_decide_bulk
+from .services.erasure import counter_notice_erase
 from .services.remedies import appeal_decide
 from .services.webhooks import (
     webhook_endpoint_create,
@@ -409,3 +412,80 @@ class ReasonTemplateAdmin(admin.ModelAdmin):
     list_select_related = ["platform__organisation"]
     search_fields = ["title", "text"]
     fields = ["platform", "action", "title", "text", "active"]
+
+# Privacy (issue 7, docs/privacy.md) -----------------------------------------------
+# The access log and the erasure records are read-only, for the operator's moderators.
+
+
+class OperatorModeratorsOnlyMixin(ReadOnlyMixin):
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and access_for(user).is_operator_moderator)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(OperatorModeratorsOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "username", "view_name", "path"]
+    list_filter = ["view_name"]
+    search_fields = ["username", "path"]
+    date_hierarchy = "at"
+    fields = ["at", "user", "username", "view_name", "path", "shown"]
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(OperatorModeratorsOnlyMixin, admin.ModelAdmin):
+    list_display = ["erased_at", "subject", "subject_ref", "erased_by", "erased_by_label"]
+    list_filter = ["subject"]
+    fields = [
+        "erased_at",
+        "subject",
+        "subject_ref",
+        "reason",
+        "erased_by",
+        "erased_by_label",
+        "erased",
+    ]
+
+
+@admin.action(description="Erase the senders' personal data (asks why)", permissions=["view"])
+def erase_counter_notice_senders(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[CounterNotice]
+):
+    """Erase on request (GDPR Art. 17); the operator's moderators only, with the reason."""
+    if not access_for(request.user).is_operator_moderator:
+        modeladmin.message_user(
+            request, "Only the operator's moderators erase personal data.", messages.ERROR
+        )
+        return None
+    if "apply" in request.POST:
+        for notice in queryset:
+            try:
+                record = counter_notice_erase(
+                    counter_notice_id=notice.pk,
+                    reason=request.POST.get("reason", ""),
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                modeladmin.message_user(request, exc.message, messages.ERROR)
+                return None
+            modeladmin.message_user(
+                request, f"Counter-notice {notice.pk}: erasure {record.pk} recorded."
+            )
+        return None
+    return TemplateResponse(
+        request,
+        "takedown/admin/erase_personal_data.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.opts,
+            "title": f"Erase the personal data of {queryset.count()} counter-notice(s)",
+            "objects": queryset,
+            "action": request.POST.get("action", ""),
+        },
+    )
+
+
+CounterNoticeAdmin.actions = [erase_counter_notice_senders]

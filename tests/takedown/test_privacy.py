@@ -119,3 +119,57 @@ def test_the_notifier_sees_its_own_notice_and_the_operator_moderator_s_view_is_l
             "fields": ["notifier_email", "notifier_name", "signature"],
         }
     ]
+
+
+def test_the_access_log_is_shown_read_only_to_the_operator_s_moderators_only(
+    client, world, objected_case
+):
+    # given a logged view of the case by its platform's moderator
+    client.force_login(world.platform_a.moderator)
+    client.get(f"/cases/{objected_case.pk}/")
+    operator, platform_moderator = world.operator_moderator, world.platform_a.moderator
+    for user in (operator, platform_moderator):
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    # when the operator's moderator opens the log in the admin
+    client.force_login(operator)
+    response = client.get("/admin/takedown/personaldataaccess/")
+    # then it lists the view, without a way to add or delete entries
+    assert response.status_code == 200
+    assert f"/cases/{objected_case.pk}/" in response.content.decode()
+    assert client.get("/admin/takedown/personaldataaccess/add/").status_code == 403
+    # and a platform's moderator, staff or not, cannot read it
+    client.force_login(platform_moderator)
+    assert client.get("/admin/takedown/personaldataaccess/").status_code == 403
+
+
+def test_the_operator_s_moderator_erases_a_counter_notice_sender_from_the_admin(
+    client, world, objected_case
+):
+    from takedown.models import CounterNotice, ErasureRecord
+    from takedown.services.evidence import ledger_verify
+
+    from django.contrib.auth.models import Permission
+
+    # given the operator's moderator, staff allowed to read counter-notices in the admin
+    operator = world.operator_moderator
+    operator.is_staff = True
+    operator.save(update_fields=["is_staff"])
+    operator.user_permissions.add(Permission.objects.get(codename="view_counternotice"))
+    notice = CounterNotice.objects.get(case=objected_case)
+    client.force_login(operator)
+    # when it picks the action, then gives the reason on the page that asks for it
+    form = {"action": "erase_counter_notice_senders", "_selected_action": [notice.pk]}
+    asked = client.post("/admin/takedown/counternotice/", form)
+    assert "Why (the request, its date, who made it)" in asked.content.decode()
+    client.post(
+        "/admin/takedown/counternotice/",
+        {**form, "apply": "1", "reason": "Sender's request of 2026-12-02"},
+    )
+    # then the sender's fields are tombstones, the erasure is recorded, the ledger verifies
+    notice.refresh_from_db()
+    assert notice.seller_email.startswith("[erased ")
+    assert notice.seller_phone.startswith("[erased ")
+    record = ErasureRecord.objects.get()
+    assert (record.erased_by, record.reason) == (operator, "Sender's request of 2026-12-02")
+    assert ledger_verify().ok
