@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,7 +38,10 @@ def _panel(
     try:
         packages = list(packages_for(request.user, case=case, complaint=complaint)[:PANEL_SIZE])
     except NotPermitted as exc:
-        raise PermissionDenied(exc.message) from exc
+        if not _is_htmx(request):
+            raise PermissionDenied(exc.message) from exc
+        # Loaded into a page the user may see: say why there is no button.
+        return HttpResponse(f'<p class="small text-body-secondary mb-0">{escape(exc.message)}</p>')
     build_url = (
         reverse("packages:case-build", args=[case.pk])
         if case is not None

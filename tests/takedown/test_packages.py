@@ -329,7 +329,11 @@ def test_other_tenants_and_other_audiences_get_nothing(
     # the notifier does not get the moderators' full package
     client.force_login(world.holder_a.member)
     assert client.get(f"/evidence-packages/{package.pk}/download/").status_code == 404
-    # platform A's staff who do not moderate may not build one
+    # platform A's staff who do not moderate may not build one, and the case page says why
     client.force_login(world.platform_a.admin)
     assert client.post(f"/evidence-packages/cases/{case.pk}/build/").status_code == 403
+    assert client.get(f"/evidence-packages/cases/{case.pk}/").status_code == 403
+    panel = client.get(f"/evidence-packages/cases/{case.pk}/", HTTP_HX_REQUEST="true")
+    assert "are for the moderators of the case" in panel.content.decode()
+    assert "Build evidence package" not in panel.content.decode()
     assert EvidencePackage.objects.count() == 1
