@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/", views.case_act, name="act"),
     path("bulk/", views.bulk_decide, name="bulk-decide"),
+    path("appeals/", views.appeal_queue, name="appeal-queue"),
+    path("<int:pk>/appeals/<int:appeal_pk>/decide/", views.appeal_act, name="appeal-decide"),
 ]

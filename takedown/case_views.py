@@ -1,5 +1,6 @@
 """The moderators' pages: the queue, claim next, a case with everything needed to decide it."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -8,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from listings.models import ListingImage
 from listings.selectors import platforms_for
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
-from takedown.models import Case, CounterNotice, ReasonTemplate
+from takedown.models import Appeal, Case, CounterNotice, ReasonTemplate
 from takedown.models.reasons import ReasonAction, case_placeholders
 from takedown.pagination import CappedPaginator
 from takedown.selectors import (
@@ -38,6 +39,7 @@ from takedown.services.cases import (
     case_decide,
     case_release,
 )
+from takedown.services.remedies import appeal_decide
 from takedown.states import (
     CASE_DECISIONS,
     CaseAction,
@@ -47,6 +49,11 @@ from takedown.states import (
 )
 
 PAGE_SIZE = 50
+# Reason templates for the two outcomes of an appeal, offered with each open appeal.
+APPEAL_TEMPLATE_ACTIONS = (ReasonAction.APPEAL_UPHOLD, ReasonAction.APPEAL_DISMISS)
+# DSA Art. 20(4) asks for appeals decided in a timely manner without a number
+# of days; the appeals queue orders and flags them by this target.
+APPEAL_DECISION_DAYS = 14
 
 
 class QueuePaginator(CappedPaginator):
@@ -162,6 +169,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "decisions": [(a, CaseAction(a).label) for a in CASE_DECISIONS],
             "bulk_templates": _bulk_templates(request, platform) if bulk else [],
             "queue_query": request.GET.urlencode(),
+            "appeals_waiting": _appeals_waiting(request),
         },
     )
 
@@ -208,6 +216,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ).select_related("blob")
     actions = case_actions_from(case.status) if may_decide else []
     rights = list(case.complaint.rights.all())
+    appeals = list(appeals_for(request.user).filter(case=case))
+    # The appeals this moderator may decide here: open, on a case someone else decided.
+    decidable = (
+        {a.pk for a in appeals if a.status == Appeal.Status.OPEN}
+        if may_decide and case.decided_by_id != request.user.pk
+        else set()
+    )
+    templates = _templates_filled(
+        case, rights, [*actions, *(APPEAL_TEMPLATE_ACTIONS if decidable else ())]
+    )
     return render(
         request,
         "takedown/case_detail.html",
@@ -225,10 +243,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "statements": case.statements.all(),
             # Forwarded to the notifier anyway; appeals: the notifier sees its own.
             "counter_notice": CounterNotice.objects.filter(case=case).first(),
-            "appeals": appeals_for(request.user).filter(case=case),
+            "appeals": appeals,
+            "decidable_appeals": decidable,
+            "appeal_decided_by_me": may_decide and case.decided_by_id == request.user.pk,
             "may_decide": may_decide,
             "actions": actions,
-            "reason_templates": _templates_filled(case, rights, actions),
+            "reason_templates": [t for t in templates if t["action"] in actions],
+            "appeal_templates": [t for t in templates if t["action"] in APPEAL_TEMPLATE_ACTIONS],
             "claimed_by_me": case.claimed_by_id == request.user.pk,
         },
     )
@@ -368,3 +389,95 @@ def _queue_url(request: HttpRequest) -> str:
     """Back to the queue with the filters it was posted from (only ours: a query string)."""
     query = request.POST.get("queue_query", "")
     return reverse("cases:queue") + (f"?{query}" if query else "")
+
+
+# Appeals ------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def appeal_act(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
+    """Uphold or dismiss an appeal on the case, with a reason typed or from a template."""
+    case = case_get(request.user, pk)
+    appeal = get_object_or_404(appeals_for(request.user).filter(case=case), pk=appeal_pk)
+    if not can_moderate_platform(access_for(request.user), case.platform_id):
+        raise PermissionDenied(
+            _("Only the platform's moderators and the operator's decide appeals.")
+        )
+    outcome = request.POST.get("outcome", "")
+    try:
+        if outcome not in ("uphold", "dismiss"):
+            raise DomainError(_("Choose to uphold or to dismiss the appeal."), field="outcome")
+        action = ReasonAction.APPEAL_UPHOLD if outcome == "uphold" else ReasonAction.APPEAL_DISMISS
+        typed = request.POST.get("reason", "").strip()
+        chosen = request.POST.get("reason_template", "").strip()
+        reason = typed or (_template_text(case, chosen, action) if chosen else "")
+        appeal_decide(actor=request.user, appeal=appeal, uphold=outcome == "uphold", reason=reason)
+    except DomainError as exc:
+        # Also "you decided this case": a reason to hand it to a colleague, not a 403.
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Appeal upheld: the decision is reversed.")
+            if outcome == "uphold"
+            else _("Appeal dismissed: the decision stands."),
+        )
+    return redirect("cases:detail", pk=case.pk)
+
+
+def _appeals_waiting(request: HttpRequest) -> int:
+    """Open appeals the moderator may decide, for the nav's badge on the moderators' queues.
+
+    Counted on these pages only: on every page it would be one more query for
+    every moderator's every request.
+    """
+    return appeals_for(request.user).filter(status=Appeal.Status.OPEN).count()
+
+
+APPEAL_FILTER_BY = {value for value, _label in Appeal.By.choices}
+
+
+@login_required
+@require_GET
+def appeal_queue(request: HttpRequest) -> HttpResponse:
+    """Appeals waiting for a moderator (DSA Art. 20), the nearest decision target first."""
+    _require_moderator(request)
+    platform = request.GET.get("platform", "")
+    by = request.GET.get("by", "")
+    decidable = request.GET.get("decidable") == "1"
+    appeals = (
+        appeals_for(request.user)
+        .filter(status=Appeal.Status.OPEN)
+        .select_related(
+            "case__listing", "case__complaint__rights_holder", "case__platform__organisation"
+        )
+        .order_by("created_at", "pk")
+    )
+    if platform.isdigit():
+        appeals = appeals.filter(case__platform_id=int(platform))
+    if by in APPEAL_FILTER_BY:
+        appeals = appeals.filter(by=by)
+    if decidable:
+        appeals = appeals.exclude(case__decided_by_id=request.user.pk)
+    page = CappedPaginator(appeals, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    target = datetime.timedelta(days=APPEAL_DECISION_DAYS)
+    return render(
+        request,
+        "takedown/appeal_queue.html",
+        {
+            "page_obj": page,
+            "rows": [
+                {"appeal": a, "due": a.created_at + target, "overdue": a.created_at + target < now}
+                for a in page.object_list
+            ],
+            "platforms": platforms_for(request.user),
+            "platform": platform,
+            "by": by,
+            "by_choices": Appeal.By.choices,
+            "decidable": decidable,
+            "decision_days": APPEAL_DECISION_DAYS,
+            "appeals_waiting": _appeals_waiting(request),
+        },
+    )

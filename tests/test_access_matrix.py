@@ -259,6 +259,16 @@ BODY_ACTIONS = {
 PRIVATE_LISTS.update({"preferences": "/accounts/preferences/"})
 # Decides the cases named in the body, each through case_decide (tenancy per case).
 BODY_ACTIONS.update({"cases:bulk-decide": "/cases/bulk/"})
+# The appeals queue lists only the appeals the moderator may decide; an appeal
+# is decided on its case's page (platform B's appeal on its decided case).
+PRIVATE_LISTS.update({"cases:appeal-queue": "/cases/appeals/"})
+OBJECT_URLS.update(
+    {
+        "cases:appeal-decide": post(
+            lambda o: f"/cases/{o['decided_case'].pk}/appeals/{o['appeal'].pk}/decide/"
+        ),
+    }
+)
 
 # URLs outside the matrix, and why.
 NOT_IN_MATRIX = {

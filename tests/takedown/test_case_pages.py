@@ -70,8 +70,9 @@ def test_claim_next_then_decide_and_claim_the_next(client, world, cases):  # noq
 # The queue page's queries, whatever the number of cases on it: the session,
 # the user, the user's access, the capped count, the page's ids, the page's
 # rows with their complaint, notifier, listing, platform and claimant, the
-# platforms of the filter, and the reason templates of the bulk form.
-QUEUE_PAGE_QUERIES = 8
+# platforms of the filter, the reason templates of the bulk form and the
+# appeals waiting (the nav's badge).
+QUEUE_PAGE_QUERIES = 9
 # The case page's: session, user, access, the case with its relations, its
 # detection, counter-notice, rights, evidence, appeals, statements, events and
 # the reason templates offered (one each, however many there are).
