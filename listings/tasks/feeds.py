@@ -14,6 +14,9 @@ logger = logging.getLogger(__name__)
 @shared_task(
     bind=True,
     name="listings.ingest_feed",
+    # Sent after commits, also from web requests: no result to store (one would
+    # make a send while Redis is down wait ~20 s for the result store).
+    ignore_result=True,
     acks_late=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,

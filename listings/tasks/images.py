@@ -15,6 +15,9 @@ MAX_RETRIES = 5
 @shared_task(
     bind=True,
     name="listings.fetch_listing_images",
+    # Sent after commits, also from web requests: no result to store (one would
+    # make a send while Redis is down wait ~20 s for the result store).
+    ignore_result=True,
     acks_late=True,
     autoretry_for=(FetchTransient,),
     # 60 s, 120 s, ... capped at 15 min, jittered: about half an hour in all,

@@ -58,7 +58,10 @@ def queue_delivery(message_id: int) -> None:
     from takedown.tasks import deliver_outbox_message
 
     try:
-        deliver_outbox_message.delay(message_id)
+        # No result is stored: with one, a send while Redis is down first waits
+        # ~20 s for the result store's reconnection (found by tests/faults), so
+        # a decision's request hung ~20 s for each of its messages.
+        deliver_outbox_message.apply_async((message_id,), ignore_result=True)
     except Exception:
         logger.warning(
             "could not queue outbox message %s; the sweep will", message_id, exc_info=True

@@ -577,3 +577,31 @@ def stored_detections(postgres: Postgres) -> tuple[set[tuple[str, str]], int]:
         """
     )
     return {(a, b) for a, b in rows}, len(rows)
+
+
+def try_push(base_url: str, token: str, path: Path, *, timeout: float = 120) -> int | None:
+    """POST a feed; return the batch id if acknowledged (202), None if refused or unreachable."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    try:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        with path.open("rb") as body:
+            conn.request(
+                "POST",
+                "/api/v1/feeds",
+                body=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/x-ndjson",
+                    "Content-Length": str(path.stat().st_size),
+                },
+            )
+            response = conn.getresponse()
+            payload = response.read()
+    except OSError:
+        return None
+    if response.status != 202:
+        return None
+    return int(json.loads(payload)["id"])

@@ -10,6 +10,7 @@ import json
 import os
 import random
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +90,15 @@ def decide_case(*, webhook_url: str) -> dict[str, Any]:
         data=data(),
     )
     case = complaint.cases.get()
+    started = time.monotonic()
     case_decide(actor=world.operator_moderator, case=case, decision=REMOVE)
+    decide_seconds = time.monotonic() - started
     messages = OutboxMessage.objects.filter(case=case).values_list("pk", "channel", "topic")
     return {
         "case": case.pk,
         "listing": listing.external_id,
         "messages": [list(m) for m in messages],
+        "decide_seconds": round(decide_seconds, 2),
     }
 
 
