@@ -72,6 +72,17 @@ def purge_expired() -> int:
 
 
 @shared_task(
+    name="takedown.build_data_export", acks_late=True, soft_time_limit=1800, time_limit=1860
+)
+def build_data_export(export_id: int) -> str | None:
+    """Build a rights holder's data export (a ZIP in storage); a missing export returns None."""
+    from takedown.services.data_export import data_export_build
+
+    export = data_export_build(export_id=export_id)
+    return None if export is None else str(export.status)
+
+
+@shared_task(
     name="takedown.build_evidence_package", acks_late=True, soft_time_limit=1800, time_limit=1860
 )
 def build_evidence_package(package_id: int) -> str | None:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("cases/", include("takedown.case_urls")),
     path("evidence-packages/", include("takedown.package_urls")),
     path("dashboard/", include("takedown.dashboard_urls")),
+    path("exports/", include("takedown.export_urls")),
     path("transparency/", include("takedown.transparency_urls")),
     path("archive/", include("takedown.archive_urls")),
     path("respond/<str:token>/", respond_views.respond, name="respond"),

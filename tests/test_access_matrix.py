@@ -243,6 +243,28 @@ PRIVATE_LISTS.update(
     }
 )
 
+# A rights holder's data exports (takedown/export_urls.py): its members only.
+def _export_b(o: dict):
+    """A finished data export of rights holder B, made once per test."""
+    from django.core.files.base import ContentFile
+
+    from takedown.models import DataExport
+
+    if "data_export" not in o:
+        export = DataExport.objects.create(
+            organisation=o["right"].rights_holder, status="done", done=9, total=9
+        )
+        export.file.save("b-export.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18))
+        o["data_export"] = export
+    return o["data_export"]
+
+
+OBJECT_URLS |= {
+    "exports:progress": get(lambda o: f"/exports/{_export_b(o).pk}/progress/", "holder_b"),
+    "exports:download": get(lambda o: f"/exports/{_export_b(o).pk}/download/", "holder_b"),
+}
+PRIVATE_LISTS["exports:list"] = "/exports/"
+
 # Private POST endpoints without an object in their path: they act on ids in
 # the body, each checked against the actor's access by its service.
 BODY_ACTIONS = {
