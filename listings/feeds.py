@@ -230,6 +230,8 @@ def _decode_prefix(head: bytes) -> str:
 
 def _check_header(header: list[str]) -> list[str]:
     names = [h.strip().lower().removeprefix("\ufeff") for h in header]
+    if any("\x00" in name for name in names):
+        raise FeedFormatError(f"The CSV header {NUL_MESSAGE}.")
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         shown = ", ".join(h for h in names if h)[:200] or "nothing"
@@ -293,6 +295,11 @@ def _iter_jsonl(stream: IO[bytes], max_line_bytes: int) -> Iterator[Item]:
         if not isinstance(record, dict):
             yield LineError(line, "", f"must be a JSON object, not {type(record).__name__}")
             continue
+        # A NUL can only arrive escaped (a raw control character is not JSON), so
+        # the search through the record runs only for the rare line that has one.
+        if "\\u0000" in text and (field := _field_with_nul(record)) is not None:
+            yield LineError(line, field, NUL_MESSAGE)
+            continue
         yield line, record
 
 
@@ -323,6 +330,10 @@ def _iter_csv(stream: IO[bytes], max_line_bytes: int) -> Iterator[Item]:
         if any(_has_undecodable(cell) for cell in row):
             yield LineError(line, "", "is not valid UTF-8")
             continue
+        if any("\x00" in cell for cell in row):
+            field = next(name for name, cell in zip(header, row, strict=True) if "\x00" in cell)
+            yield LineError(line, field, NUL_MESSAGE)
+            continue
         record: dict[str, Any] = {}
         for name, cell in zip(header, row, strict=True):
             if not name or not cell.strip():
@@ -332,6 +343,28 @@ def _iter_csv(stream: IO[bytes], max_line_bytes: int) -> Iterator[Item]:
             else:
                 record[name] = cell
         yield line, record
+
+
+# PostgreSQL text and jsonb cannot hold U+0000: one such character made the whole
+# chunk's insert fail, and the feed never finished.
+NUL_MESSAGE = "contains a NUL character (\\u0000), which cannot be stored"
+
+
+def _field_with_nul(record: dict[str, Any]) -> str | None:
+    """Return the top-level field whose key or value holds U+0000 anywhere, or None."""
+    for key, value in record.items():
+        pending: list[Any] = [key, value]
+        while pending:  # a stack, not recursion: the value may be nested ~1,000 deep
+            item = pending.pop()
+            if isinstance(item, str):
+                if "\x00" in item:
+                    return key.replace("\x00", "")[:100]
+            elif isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+    return None
 
 
 def _has_undecodable(cell: str) -> bool:
