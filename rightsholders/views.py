@@ -278,12 +278,32 @@ def right_image_remove(request: HttpRequest, pk: int, image_pk: int) -> HttpResp
     return redirect("rightsholders:right-edit", pk=right.pk)
 
 
+# Proof a page may show inline (``?inline=1``): the checked upload formats a
+# browser renders itself. Anything else is always a download.
+INLINE_PROOF_TYPES = frozenset(
+    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+)
+
+
 @login_required
 def proof_document(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
+    """Download a proof document, or with ``?inline=1`` show it in the moderator's page.
+
+    Inline, a PDF is framed by our own pages only (``frame-ancestors 'self'``,
+    ``X-Frame-Options: SAMEORIGIN``). It is not sandboxed like the download:
+    Chromium refuses to run its PDF viewer in a sandboxed frame. The policy
+    still allows it nothing from anywhere (``default-src 'none'``).
+    """
     doc = selectors.proof_document_get(request.user, right_id=pk, pk=doc_pk)
-    return _serve(
-        doc.file, filename=doc.original_name, content_type=doc.content_type, attachment=True
+    inline = request.GET.get("inline") == "1" and doc.content_type in INLINE_PROOF_TYPES
+    response = _serve(
+        doc.file, filename=doc.original_name, content_type=doc.content_type, attachment=not inline
     )
+    if inline:
+        sandbox = "" if doc.content_type == "application/pdf" else "; sandbox"
+        response["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors 'self'{sandbox}"
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @login_required

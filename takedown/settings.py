@@ -435,6 +435,9 @@ CONTENT_SECURITY_POLICY = {
         # tests/takedown/test_csp.py checks every inline <style> against the policy.
         "style-src": ["'self'", "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"],
         "img-src": ["'self'", "data:"],
+        # Proof documents (PDF) previewed in the verification queue, served by
+        # our own views with frame-ancestors 'self' (rightsholders.views.proof_document).
+        "frame-src": ["'self'"],
         "object-src": ["'none'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
