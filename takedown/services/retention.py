@@ -19,6 +19,7 @@ import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -205,7 +206,7 @@ def _delete_with_dependants(model: type[models.Model], ids: list[int]) -> int:
     for relation in model._meta.related_objects:
         if relation.many_to_many or relation.on_delete is not models.PROTECT:
             continue
-        related = relation.related_model
+        related = cast(type[models.Model], relation.related_model)
         rows = related._base_manager.filter(**{f"{relation.field.name}__in": ids})
         related_ids = list(rows.values_list("pk", flat=True))
         if related_ids:
@@ -216,21 +217,16 @@ def _delete_with_dependants(model: type[models.Model], ids: list[int]) -> int:
 
 
 def _delete_files_of(model: type[models.Model], ids: list[int]) -> int:
-    names = [f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
-    if not names:
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+    if not fields:
         return 0
-    paths = [
-        path
-        for row in model._base_manager.filter(pk__in=ids).values_list(*names)
-        for path in row
-        if path
-    ]
-    storage = model._meta.get_field(names[0]).storage  # type: ignore[attr-defined]
     deleted = 0
-    for path in paths:
-        if storage.exists(path):
-            storage.delete(path)
-            deleted += 1
+    rows = model._base_manager.filter(pk__in=ids).values_list(*[f.name for f in fields])
+    for row in rows:
+        for file_field, path in zip(fields, row, strict=True):
+            if path and file_field.storage.exists(path):
+                file_field.storage.delete(path)
+                deleted += 1
     return deleted
 
 
