@@ -201,6 +201,15 @@ OBJECT_URLS |= {
     "packages:download": get(
         lambda o: f"/evidence-packages/{_package_b(o).pk}/download/", "moderator_b"
     ),
+    "api-case-evidence-package": post(
+        lambda o: f"/api/v1/cases/{o['open_case'].pk}/evidence-package"
+    ),
+    "api-evidence-package-detail": get(
+        lambda o: f"/api/v1/evidence-packages/{_package_b(o).pk}", "moderator_b"
+    ),
+    "api-evidence-package-file": get(
+        lambda o: f"/api/v1/evidence-packages/{_package_b(o).pk}/file", "moderator_b"
+    ),
 }
 
 # Private URLs without an object in their path: each role sees only its own
@@ -242,6 +251,7 @@ PRIVATE_LISTS.update(
         "two-factor-qr": "/accounts/two-factor/setup/qr.svg",
     }
 )
+
 
 # A rights holder's data exports (takedown/export_urls.py): its members only.
 def _export_b(o: dict):

@@ -26,4 +26,6 @@ urlpatterns = [
     path("appeals/<int:pk>/decide", remedies.AppealDecide.as_view(), name="api-appeal-decide"),
     # A platform's own webhooks and their delivery log (token-authenticated).
     path("", include("takedown.api.webhooks")),
+    # Evidence packages of a case (moderators, the notifier without personal data).
+    path("", include("takedown.api.packages")),
 ]

@@ -337,3 +337,31 @@ def test_other_tenants_and_other_audiences_get_nothing(
     assert "are for the moderators of the case" in panel.content.decode()
     assert "Build evidence package" not in panel.content.decode()
     assert EvidencePackage.objects.count() == 1
+
+
+def test_the_api_builds_follows_and_downloads_a_package(
+    world, case, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_login(world.platform_a.moderator)
+    # when the moderator asks for the case's package
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/cases/{case.pk}/evidence-package")
+    # then it is accepted, and once built its status links the file
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued" and response.json()["audience"] == "full"
+    package_id = response.json()["id"]
+    detail = api.get(f"/api/v1/evidence-packages/{package_id}").json()
+    assert detail["status"] == "ready"
+    assert detail["download"] == f"/api/v1/evidence-packages/{package_id}/file"
+    download = api.get(detail["download"])
+    assert download["Content-Type"] == "application/zip"
+    assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == detail["sha256"]
+    # another tenant finds nothing; a platform's staff who do not moderate are refused
+    api.force_login(world.holder_b.admin)
+    assert api.get(f"/api/v1/evidence-packages/{package_id}").status_code == 404
+    assert api.post(f"/api/v1/cases/{case.pk}/evidence-package").status_code == 404
+    api.force_login(world.platform_a.admin)
+    assert api.post(f"/api/v1/cases/{case.pk}/evidence-package").status_code == 403
