@@ -149,7 +149,13 @@ def _platform_ids(obj: models.Model) -> set[int]:
     if label == "takedown.counternotice":
         from takedown.models import Case
 
-        return set(Case.objects.filter(pk=obj.case_id).values_list("platform_id", flat=True))  # type: ignore[attr-defined]
+        # Asked once per field shown: looked up once per object.
+        cached = obj.__dict__.get("_privacy_platform_ids")
+        if cached is None:
+            case_id = obj.case_id  # type: ignore[attr-defined]
+            cached = set(Case.objects.filter(pk=case_id).values_list("platform_id", flat=True))
+            obj.__dict__["_privacy_platform_ids"] = cached
+        return cached
     if label == "takedown.complaint":
         # Only the operator's moderators see a notice as a whole; a platform's see its cases.
         return set()
