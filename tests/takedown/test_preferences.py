@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from takedown.middleware import UserTimeZoneMiddleware
-from tests.takedown.test_cases import cases  # noqa: F401 - the fixture
+from takedown.services.cases import case_decide
+from takedown.services.remedies import counter_notice_file
+from tests.takedown.test_cases import REMOVE, cases  # noqa: F401 - the fixture
+from tests.takedown.test_remedies import objection
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +96,18 @@ def test_the_header_links_to_the_preferences(client, world):
     client.force_login(world.holder_a.member)
     body = client.get(reverse("home")).content.decode()
     assert f'href="{reverse("preferences")}"' in body
+
+
+def test_the_counter_notice_window_is_shown_in_the_moderator_s_zone(client, world, cases):  # noqa: F811
+    # given a removed case the seller objected to, seen by a moderator in Asia/Shanghai
+    case_decide(actor=world.operator_moderator, case=cases[0], decision=REMOVE)
+    notice = counter_notice_file(case=cases[0], data=objection())
+    moderator = world.platform_a.moderator
+    moderator.time_zone = "Asia/Shanghai"
+    moderator.save(update_fields=["time_zone"])
+    client.force_login(moderator)
+    # when they open the case
+    body = client.get(reverse("cases:detail", args=[cases[0].pk])).content.decode()
+    # then the window's end is in their zone, not labelled UTC
+    end = notice.window_ends_at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert f"window until {end:%Y-%m-%d %H:%M} CST" in body
