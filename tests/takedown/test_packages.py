@@ -365,3 +365,26 @@ def test_the_api_builds_follows_and_downloads_a_package(
     assert api.post(f"/api/v1/cases/{case.pk}/evidence-package").status_code == 404
     api.force_login(world.platform_a.admin)
     assert api.post(f"/api/v1/cases/{case.pk}/evidence-package").status_code == 403
+
+
+def test_progress_is_recorded_while_the_package_is_built(
+    world, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given progress written after every file, and the report drawn last but the manifest
+    seen: list[tuple[str, int, int]] = []
+    draw = packages_service.report_pdf
+
+    def watched(contents, **kwargs):
+        row = EvidencePackage.objects.get(pk=contents.package.pk)
+        seen.append((row.status, row.progress_done, row.progress_total))
+        return draw(contents, **kwargs)
+
+    monkeypatch.setattr(packages_service, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(packages_service, "report_pdf", watched)
+    # when the package is built
+    package = build(world.platform_a.moderator, django_capture_on_commit_callbacks, case=case)
+    # then while it was building, the files written so far were on the row
+    ((status, done, total),) = seen
+    assert status == "building"
+    assert 0 < done == total - 2  # the report and the manifest were still to come
+    assert package.progress_done == package.progress_total == total
