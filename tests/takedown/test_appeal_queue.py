@@ -13,6 +13,7 @@ from takedown.states import CaseStatus
 from tests.takedown.test_bulk_decide import _platform_b_case
 from tests.takedown.test_case_pages import more_cases
 from tests.takedown.test_cases import REMOVE, cases  # noqa: F401 - the fixture
+from tests.takedown.test_csp import assert_kept_to_policy
 from tests.takedown.test_reason_templates import ReasonTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +159,10 @@ def test_a_reason_is_required_to_decide_an_appeal(client, world, cases):  # noqa
         follow=True,
     )
     assert "Explain the decision on the appeal." in answer.content.decode()
+
+
+def test_the_appeals_queue_keeps_to_the_content_security_policy(client, world, cases):  # noqa: F811
+    _appealed(cases[0], world.operator_moderator, "One.")
+    client.force_login(world.platform_a.moderator)
+    assert_kept_to_policy(client.get(reverse("cases:appeal-queue")))
+    assert_kept_to_policy(client.get(reverse("cases:detail", args=[cases[0].pk])))

@@ -10,6 +10,7 @@ from takedown.states import CaseStatus
 from tests.listings.factories import ListingFactory
 from tests.takedown.test_cases import REMOVE, cases  # noqa: F401 - the fixture
 from tests.takedown.test_complaints import data
+from tests.takedown.test_csp import assert_kept_to_policy
 from tests.takedown.test_reason_templates import ReasonTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,13 @@ def test_the_bulk_form_is_for_moderators_only(client, world, cases):  # noqa: F8
         {"case": [cases[0].pk], "action": "reject", "explanation": "x"},
     )
     assert answer.status_code == 403
+
+
+def test_the_bulk_result_keeps_to_the_content_security_policy(client, world, cases):  # noqa: F811
+    client.force_login(world.platform_a.moderator)
+    assert_kept_to_policy(
+        client.post(
+            reverse("cases:bulk-decide"),
+            {"case": [cases[0].pk], "action": "reject", "explanation": "Genuine goods."},
+        )
+    )

@@ -12,6 +12,7 @@ from takedown.middleware import UserTimeZoneMiddleware
 from takedown.services.cases import case_decide
 from takedown.services.remedies import counter_notice_file
 from tests.takedown.test_cases import REMOVE, cases  # noqa: F401 - the fixture
+from tests.takedown.test_csp import assert_kept_to_policy
 from tests.takedown.test_remedies import objection
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,8 @@ def test_the_counter_notice_window_is_shown_in_the_moderator_s_zone(client, worl
     # then the window's end is in their zone, not labelled UTC
     end = notice.window_ends_at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
     assert f"window until {end:%Y-%m-%d %H:%M} CST" in body
+
+
+def test_the_preferences_page_keeps_to_the_content_security_policy(client, world):
+    client.force_login(world.holder_a.member)
+    assert_kept_to_policy(client.get(reverse("preferences")))
