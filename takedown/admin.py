@@ -20,6 +20,7 @@ from .models import (
     ComplaintEvidence,
     CounterNotice,
     ErasureRecord,
+    EvidencePackage,
     OutboxMessage,
     PersonalDataAccess,
     PlatformDecision,
@@ -490,3 +491,14 @@ def erase_counter_notice_senders(
 
 # Attached here, after the class, to keep the privacy code in one block of this file.
 CounterNoticeAdmin.actions = [erase_counter_notice_senders]  # type: ignore[misc]
+
+
+# Evidence packages (issue 7, docs/evidence.md): read-only; built from the case and
+# complaint pages, downloaded there through the audience rules.
+@admin.register(EvidencePackage)
+class EvidencePackageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "case", "complaint", "audience", "status", "size", "created_at"]
+    list_filter = ["status", "audience"]
+    list_select_related = ["case", "complaint"]
+    raw_id_fields = ["case", "complaint", "requested_by"]
+    readonly_fields = [f.name for f in EvidencePackage._meta.fields]
