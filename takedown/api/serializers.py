@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from takedown.models import Case, CaseEvent, Complaint, StatementOfReasons
+from takedown.privacy import personal_value
 from takedown.selectors import case_events_for, case_internals_visible
 from takedown.services.evidence import REASON_SALT, REASON_SHA256
 from takedown.states import CASE_DECISIONS, CaseAction, ComplaintReason
@@ -83,6 +84,14 @@ class ComplaintSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_rights(self, complaint: Complaint) -> list[int]:
         return [r.pk for r in complaint.rights.all()]
+
+    def to_representation(self, instance: Complaint) -> dict:
+        data = super().to_representation(instance)
+        # The notifier's own organisation and moderators see them; others masked (logged).
+        request = self.context.get("request")
+        for name in ("notifier_name", "notifier_email"):
+            data[name] = personal_value(request, instance, name)
+        return data
 
 
 class CaseEventSerializer(serializers.ModelSerializer):

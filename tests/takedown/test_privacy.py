@@ -1,8 +1,10 @@
 """Personal data of sellers and notifiers: masked for rights holders, shown to moderators, logged."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
-from takedown.models import PersonalDataAccess
+from rightsholders.models import Membership, Organisation
+from takedown.models import CounterNotice, ErasureRecord, PersonalDataAccess
 from takedown.privacy import (
     PERSONAL_FIELDS,
     mask_address,
@@ -10,8 +12,10 @@ from takedown.privacy import (
     mask_name,
     mask_phone,
 )
+from takedown.services.evidence import ledger_verify
 from takedown.services.remedies import counter_notice_file
 from tests.listings.factories import SellerFactory
+from tests.rightsholders.factories import MembershipFactory
 from tests.takedown.test_remedies import objection, removed_case
 
 pytestmark = pytest.mark.django_db
@@ -146,11 +150,6 @@ def test_the_access_log_is_shown_read_only_to_the_operator_s_moderators_only(
 def test_the_operator_s_moderator_erases_a_counter_notice_sender_from_the_admin(
     client, world, objected_case
 ):
-    from takedown.models import CounterNotice, ErasureRecord
-    from takedown.services.evidence import ledger_verify
-
-    from django.contrib.auth.models import Permission
-
     # given the operator's moderator, staff allowed to read counter-notices in the admin
     operator = world.operator_moderator
     operator.is_staff = True
@@ -173,3 +172,26 @@ def test_the_operator_s_moderator_erases_a_counter_notice_sender_from_the_admin(
     record = ErasureRecord.objects.get()
     assert (record.erased_by, record.reason) == (operator, "Sender's request of 2026-12-02")
     assert ledger_verify().ok
+
+
+def test_the_api_masks_the_notifier_for_operator_staff_who_are_not_moderators(
+    client, world, objected_case
+):
+    reference = objected_case.complaint.reference
+    path = f"/api/v1/complaints/{reference}"
+    # the notifier's own organisation: its notice as filed, not logged
+    client.force_login(world.holder_a.member)
+    assert client.get(path).json()["notifier_email"] == "ada@holder-a.example"
+    # the operator's staff who do not moderate: masked
+    clerk = MembershipFactory(
+        organisation=Organisation.objects.get(slug="operator"), role=Membership.Role.MEMBER
+    ).user
+    client.force_login(clerk)
+    answer = client.get(path).json()
+    assert (answer["notifier_name"], answer["notifier_email"]) == ("A. B.", "a***@h***.example")
+    assert PersonalDataAccess.objects.count() == 0
+    # the operator's moderator: in full, and logged once
+    client.force_login(world.operator_moderator)
+    assert client.get(path).json()["notifier_email"] == "ada@holder-a.example"
+    access = PersonalDataAccess.objects.get()
+    assert (access.user, access.path) == (world.operator_moderator, path)
