@@ -145,3 +145,23 @@ def test_the_purge_works_in_bounded_batches_until_nothing_is_left(world):
     assert sum(r.listings for r in reports) == listings
     assert not Case.objects.exists()
     assert ledger_verify().ok
+
+
+def test_the_nightly_task_is_scheduled_and_purges_what_expired(world, settings, monkeypatch):
+    from takedown.celery import app
+    from takedown.tasks import purge_expired
+
+    # given the beat schedule names the task, and a worker knows it
+    (entry,) = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == purge_expired.name
+    ]
+    assert entry["task"] in app.tasks
+    # and two rejected cases, three years and two days old when the task runs
+    cases = decided_cases(world, 2)
+    later = years_later(1098)
+    monkeypatch.setattr("takedown.services.retention.timezone.now", lambda: later)
+    # when the task runs
+    purge_expired()
+    # then they are gone and the ledger verifies
+    assert not Case.objects.filter(pk__in=[c.pk for c in cases]).exists()
+    assert ledger_verify().ok
