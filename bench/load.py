@@ -186,12 +186,23 @@ class Session:
 
 
 def moderator(
-    session: Session, username: str, args: argparse.Namespace, stop_at: list[float], seed: int
+    session: Session,
+    username: str,
+    args: argparse.Namespace,
+    stop_at: list[float],
+    seed: int,
+    ready: threading.Barrier,
 ) -> None:
     """One moderator's loop: queue, case, now and then claim next and decide."""
     rng = random.Random(seed)
-    session.log_in(username)
-    status, page, _ = session.request("queue", "GET", "/cases/")
+    try:
+        session.log_in(username)
+        status, page, _ = session.request("queue", "GET", "/cases/")
+    except BaseException:
+        ready.abort()
+        raise
+    # The clock starts when every moderator is in: 50 logins at once are not the load.
+    ready.wait()
     cases = [int(pk) for pk in CASE_LINK.findall(page)]
     platforms = [int(pk) for pk in PLATFORM_OPTION.findall(page)]
     while time.monotonic() < stop_at[0]:
@@ -428,8 +439,11 @@ def main() -> None:
         results = Results()
         stop_at = [float("inf")]
         sessions = [Session(base, results) for _ in usernames]
+        ready = threading.Barrier(len(usernames) + 1)
         threads = [
-            threading.Thread(target=moderator, args=(s, u, args, stop_at, n), daemon=True, name=u)
+            threading.Thread(
+                target=moderator, args=(s, u, args, stop_at, n, ready), daemon=True, name=u
+            )
             for n, (s, u) in enumerate(zip(sessions, usernames, strict=True))
         ]
         print(
@@ -440,9 +454,18 @@ def main() -> None:
             f"load average before {os.getloadavg()[0]:.1f}"
         )
         # Logins and each user's first queue page happen before the clock starts.
+        started_logins = time.monotonic()
         for thread in threads:
             thread.start()
-        time.sleep(max(5.0, args.users * 0.2))
+        try:
+            ready.wait(timeout=600)
+        except threading.BrokenBarrierError:
+            raise SystemExit("a moderator could not log in (see above)") from None
+        print(
+            f"{len(usernames)} moderators logged in and saw the queue in "
+            f"{time.monotonic() - started_logins:.1f} s",
+            flush=True,
+        )
         roots = {"web": web.pid, **{f"worker {n}": w.pid for n, w in enumerate(workers)}}
         poll = psycopg.connect(dsn, autocommit=True)
         since = poll.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
@@ -514,6 +537,15 @@ def main() -> None:
             + ", ".join(f"{role} {spent / elapsed:.2f}" for role, spent in cpu_used.items())
             + f"; all {sum(cpu_used.values()) / elapsed:.2f} of {os.cpu_count()}"
         )
+        # What a request costs whatever else runs on the machine (the wall clock moves with it).
+        requests = sum(len(results.times[k]) for k in results.times if k != "feed push")
+        if requests:
+            print(
+                f"web CPU a moderator request: {cpu_used['web'] / requests * 1000:.1f} ms "
+                f"(gunicorn's CPU over {requests:,} requests and {len(results.times['feed push'])} "
+                f"feed pushes); PostgreSQL CPU a listing ingested: "
+                f"{cpu_used['postgres'] / max(1, ingested - ingested_0) * 1000:.2f} ms (with the pages' queries)"
+            )
         print(
             "peak RSS: "
             + ", ".join(f"{role} {memory.peak_total[role] / 2**20:.0f} MB" for role in roots)
