@@ -225,10 +225,35 @@ class PersonalDataAccessMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        objects = seen_objects(request)
+        objects = seen_objects(request) + _admin_views_of_personal_data(request, response)
         if objects:
             personal_data_access_record(request, objects)
         return response
+
+
+def _admin_views_of_personal_data(
+    request: HttpRequest, response: HttpResponse
+) -> list[dict[str, Any]]:
+    """The admin shows staff these models' personal fields as stored: each page is logged.
+
+    A change page names its object; a list names none (``id`` null).
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None or response.status_code != 200 or not match.view_name.startswith("admin:"):
+        return []
+    page = match.view_name.removeprefix("admin:")
+    for label, fields in PERSONAL_FIELDS.items():
+        prefix = label.replace(".", "_") + "_"
+        if page in (prefix + "changelist", prefix + "change"):
+            object_id = match.kwargs.get("object_id")
+            return [
+                {
+                    "model": label,
+                    "id": int(object_id) if str(object_id).isdigit() else None,
+                    "fields": sorted(fields),
+                }
+            ]
+    return []
 
 
 def personal_data_access_record(request: HttpRequest, objects: Iterable[dict[str, Any]]) -> None:

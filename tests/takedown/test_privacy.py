@@ -195,3 +195,23 @@ def test_the_api_masks_the_notifier_for_operator_staff_who_are_not_moderators(
     assert client.get(path).json()["notifier_email"] == "ada@holder-a.example"
     access = PersonalDataAccess.objects.get()
     assert (access.user, access.path) == (world.operator_moderator, path)
+
+
+def test_staff_reading_counter_notices_in_the_admin_is_logged(client, world, objected_case):
+    # given staff allowed to read counter-notices in the admin
+    operator = world.operator_moderator
+    operator.is_staff = True
+    operator.save(update_fields=["is_staff"])
+    operator.user_permissions.add(Permission.objects.get(codename="view_counternotice"))
+    notice = CounterNotice.objects.get(case=objected_case)
+    client.force_login(operator)
+    # when it opens the list and then the counter-notice
+    assert client.get("/admin/takedown/counternotice/").status_code == 200
+    assert client.get(f"/admin/takedown/counternotice/{notice.pk}/change/").status_code == 200
+    # then each page is logged, naming the object when there is one
+    shown = [a.shown for a in PersonalDataAccess.objects.order_by("pk")]
+    fields = sorted(["seller_name", "seller_email", "seller_address", "seller_phone", "signature"])
+    assert shown == [
+        [{"model": "takedown.counternotice", "id": None, "fields": fields}],
+        [{"model": "takedown.counternotice", "id": notice.pk, "fields": fields}],
+    ]
