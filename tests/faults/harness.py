@@ -101,10 +101,15 @@ class Postgres:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{DATABASE}"
 
-    def init(self) -> None:
+    def init(self, template: Path | None = None) -> None:
+        """Create the cluster: a copy of ``template`` (a stopped cluster's data), or initdb."""
         self.folder.mkdir(parents=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
+        if template is not None:
+            subprocess.run([*_as_postgres(), "cp", "-a", str(template), str(self.data)], check=True)
+            self.start()
+            return
         subprocess.run(
             [*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
              "-A", "trust", "-E", "UTF8", "--no-sync"],
@@ -125,6 +130,14 @@ class Postgres:
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         self.running = True
+
+    def stop_fast(self) -> None:
+        subprocess.run(
+            [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast",
+             "-w", "-t", "60", "stop"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.running = False
 
     def stop_immediate(self) -> None:
         """``pg_ctl stop -m immediate``: every server process quits without a checkpoint."""
@@ -405,11 +418,17 @@ class Services:
 
     def __enter__(self) -> "Services":
         try:
-            self.postgres.init()
+            template = _migrated_template()
+            if template is not None:
+                self.postgres.init(template / "data")
+                self.token = (template / "token").read_text()
+            else:
+                self.postgres.init()
+                self.manage("migrate", "-v0")
+                created = self.manage("create_platform", "Fault Market", "--slug", "fault-market")
+                self.token = created.strip().splitlines()[-1]
+                _save_template(self.postgres, self.token)
             self.redis.start()
-            self.manage("migrate", "-v0")
-            created = self.manage("create_platform", "Fault Market", "--slug", "fault-market")
-            self.token = created.strip().splitlines()[-1]
         except BaseException:
             self.close()
             raise
@@ -489,6 +508,47 @@ class Services:
                 if " ERROR" in line or "Traceback" in line:
                     lines.append(f"{log.name}: {line[:300]}")
         return lines
+
+
+def _template_folder() -> Path:
+    """Where the migrated cluster of the current migrations is kept between scenarios."""
+    import hashlib
+
+    digest = hashlib.sha256(str(PG_BIN).encode())
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return Path(tempfile.gettempdir()) / f"faults-pg-template-{digest.hexdigest()[:16]}"
+
+
+def _migrated_template() -> Path | None:
+    """A stopped cluster with every migration applied and the platform created, if made already.
+
+    Migrating takes a scenario ~20 s; the first scenario keeps its cluster's
+    files and the next ones copy them. Any change to a migration makes another.
+    """
+    folder = _template_folder()
+    return folder if (folder / "token").exists() else None
+
+
+def _save_template(postgres: Postgres, token: str) -> None:
+    folder = _template_folder()
+    staging = Path(tempfile.mkdtemp(prefix="faults-pg-template-new-"))
+    try:
+        staging.chmod(0o755)
+        if os.geteuid() == 0:
+            shutil.chown(staging, "postgres", "postgres")
+        postgres.stop_fast()
+        subprocess.run(
+            [*_as_postgres(), "cp", "-a", str(postgres.data), str(staging / "data")], check=True
+        )
+        postgres.start()
+        (staging / "token").write_text(token)
+        for old in Path(tempfile.gettempdir()).glob("faults-pg-template-*"):
+            if old not in (folder, staging):
+                shutil.rmtree(old, ignore_errors=True)
+        staging.rename(folder)  # atomic: a concurrent run sees all of it or none
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another run saved it first
 
 
 @contextmanager
