@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from takedown.dsa_sor import CSV_FIELDS, statement_csv_row, statements_export
 from takedown.errors import DomainError, NotPermitted
 from takedown.transparency import (
+    PUBLIC_CACHE_SECONDS,
     ReportPeriod,
     ReportScope,
     moderator_scope,
@@ -63,6 +64,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
         "values": values,
         "platforms": platforms_for_report(),
         "report": None,
+        "cache_minutes": PUBLIC_CACHE_SECONDS // 60,
     }
     try:
         period = period_parse(values["from"], values["to"])
@@ -70,7 +72,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
         context["error"] = error
         return render(request, "takedown/transparency_public.html", context, status=400)
     scope = public_scope(values["platform"])
-    context["report"] = transparency_report(period=period, scope=scope)
+    context["report"] = transparency_report(period=period, scope=scope, cached=True)
     return render(request, "takedown/transparency_public.html", context)
 
 

@@ -298,6 +298,32 @@ def test_the_public_page_s_queries_are_pinned(client, report_world, django_asser
     # platforms for the choice, then the report's eleven
     with django_assert_num_queries(12):
         assert client.get("/transparency/").status_code == 200
+    # and the same report again within ten minutes comes from the cache
+    with django_assert_num_queries(1):
+        body = client.get("/transparency/").content.decode()
+    assert "The figures are computed again at most every 10 minutes." in body
+
+
+def test_the_public_page_is_cached_and_the_moderators_report_is_fresh(client, report_world):
+    # given the public page seen once
+    client.get("/transparency/")
+    # when another notice is filed and decided
+    (case,) = _notice(report_world, report_world.holder_b, report_world.platform_b, ["BRANDB hat"])
+    case_decide(actor=report_world.platform_b.moderator, case=case, decision=REMOVE)
+    # then the public page still shows the cached figures
+    removed = '<tr id="measures-removed"><th scope="row" class="fw-normal">Listings removed</th>'
+    assert (
+        f'{removed}<td class="text-end">2</td></tr>'
+        in client.get("/transparency/").content.decode()
+    )
+    # and the moderators' report counts the new removal at once
+    client.force_login(report_world.operator_moderator)
+    document = json.loads(client.get("/transparency/report/?format=json").content)
+    assert document["sections"]["measures"]["figures"]["removed"] == 3
+    # and a public report of another period is computed afresh
+    day = timezone.localdate().isoformat()
+    fresh = client.get(f"/transparency/?from={day}&to={day}").content.decode()
+    assert f'{removed}<td class="text-end">3</td></tr>' in fresh
 
 
 def _csv(response) -> list[list[str]]:
