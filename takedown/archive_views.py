@@ -15,7 +15,7 @@ page shows, so a template change cannot leak another one.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -102,7 +102,17 @@ def archive_complaints(search: ArchiveSearch) -> QuerySet[Complaint]:
     return (
         complaints.select_related("rights_holder")
         .only("id", "reference", "created_at", "reason", "rights_holder__id", "rights_holder__name")
-        .annotate(listing_count=Count("cases"))
+        # A subquery, not a join and GROUP BY: counted for the page's twenty
+        # notices only, and left out of the paginator's count.
+        .annotate(
+            listing_count=Subquery(
+                Case.objects.filter(complaint=OuterRef("pk"))
+                .order_by()
+                .values("complaint")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+        )
         .prefetch_related(
             Prefetch(
                 "rights",
