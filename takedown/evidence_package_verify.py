@@ -14,7 +14,8 @@ It checks, and stops at the first failure with exit status 1:
    kind, object_id, recorded_at), as takedown/services/evidence.py computes
    it; a sealed reason matches its salted digest; a snapshot's personal part,
    when included, matches its hash; every image copy a snapshot names is in
-   the package.
+   the package; where two entries are neighbours in the chain (a decision's
+   snapshot and its event), the second's prev_hash is the first's hash.
 
 Canonical JSON is sorted keys, no spaces, UTF-8. The entries of one package
 are not consecutive links of the ledger (it holds every case's); each one's
@@ -134,6 +135,17 @@ def check_record(path: str, record: dict[str, Any], files: dict[str, dict[str, A
     return str(ledger["kind"])
 
 
+def check_links(by_sequence: dict[int, tuple[str, dict[str, Any]]]) -> None:
+    """Where two entries of the package are neighbours in the chain, check their link."""
+    for sequence, (name, ledger) in sorted(by_sequence.items()):
+        previous = by_sequence.get(sequence - 1)
+        if previous is not None and ledger["prev_hash"] != previous[1]["entry_hash"]:
+            raise PackageInvalid(
+                f"{name}: ledger entry #{sequence} does not follow #{sequence - 1} "
+                f"({previous[0]}): the chain link is broken."
+            )
+
+
 def verify(path: str) -> str:
     """Verify the package at ``path``; return a summary or raise PackageInvalid."""
     try:
@@ -143,6 +155,7 @@ def verify(path: str) -> str:
     with archive:
         files = check_files(archive)
         counts = {"snapshot": 0, "case_event": 0}
+        by_sequence: dict[int, tuple[str, dict[str, Any]]] = {}
         for name in sorted(files):
             if not name.endswith(".json") or ("/snapshots/" not in name and "/events/" not in name):
                 continue
@@ -151,6 +164,8 @@ def verify(path: str) -> str:
             except ValueError as exc:
                 raise PackageInvalid(f"{name}: not valid JSON ({exc}).") from None
             counts[check_record(name, record, files)] += 1
+            by_sequence[record["ledger"]["sequence"]] = (name, record["ledger"])
+        check_links(by_sequence)
     return (
         f"Package verified: {len(files)} files, {counts['snapshot']} snapshots and "
         f"{counts['case_event']} case events match their ledger entries."

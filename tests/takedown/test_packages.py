@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from listings.models import Detection
 from listings.services.scanning import listings_scan
+from takedown import evidence_package_verify as package_verifier
 from takedown.models import EvidencePackage
 from takedown.services import packages as packages_service
 from takedown.services.cases import case_claim, case_decide
@@ -189,6 +190,26 @@ def test_a_changed_file_or_event_fails_the_verifier_naming_it(
     assert result.returncode == 1
     assert f"{event_path}: its content hashes to" in result.stderr
     assert "the content was changed" in result.stderr
+    # when the removal's entry is re-chained elsewhere, its own hash recomputed to match
+    record = json.loads(files[event_path])
+    record["ledger"]["prev_hash"] = "f" * 64
+    record["ledger"]["entry_hash"] = package_verifier.entry_hash(record["ledger"])
+    edited = json.dumps(record).encode()
+    manifest = json.loads(files["manifest.json"])
+    for entry in manifest["files"]:
+        if entry["path"] == event_path:
+            entry.update(size=len(edited), sha256=hashlib.sha256(edited).hexdigest())
+    tampered = tmp_path / "tampered-link.zip"
+    write_zip(
+        tampered,
+        {**files, event_path: edited, "manifest.json": json.dumps(manifest).encode()},
+    )
+    result = run_verifier(tampered, tmp_path)
+    # then its link to the removal's snapshot, just before it in the chain, is broken
+    assert result.returncode == 1
+    assert f"{event_path}: ledger entry #{record['ledger']['sequence']} does not follow" in (
+        result.stderr
+    )
 
 
 def test_the_notifiers_package_has_no_personal_data_of_the_seller_nor_internal_events(
