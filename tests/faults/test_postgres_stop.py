@@ -113,7 +113,7 @@ def run(*, listings: int, down_seconds: float = 5.0, timeout: float) -> dict[str
         figures["listing_rows"] = rows
         figures["distinct_platform_external_ids"] = distinct
         figures["rows_of_the_feed"] = expected_ids
-        figures["ingest_retries_in_logs"] = sum(
+        figures["task_retries_in_logs"] = sum(
             log.read_text(errors="replace").count("Retry in")
             for log in services.logs.glob("worker-*.log")
         )
