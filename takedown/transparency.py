@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -35,7 +35,14 @@ from rightsholders.models import Organisation, Right
 from takedown.access import access_for
 from takedown.dashboard import MEDIAN_SAMPLE_MAX
 from takedown.errors import DomainError, NotPermitted
-from takedown.models import Appeal, Case, CounterNotice, SellerWarning, StatementOfReasons
+from takedown.models import (
+    Appeal,
+    Case,
+    Complaint,
+    CounterNotice,
+    SellerWarning,
+    StatementOfReasons,
+)
 from takedown.services.remedies import _policy
 from takedown.states import CaseStatus, ComplaintReason
 
@@ -319,8 +326,18 @@ def _figures(period: ReportPeriod, ids: frozenset[int] | None) -> dict[str, Any]
     )
 
     def measures(q: Q | None = None) -> Count:
-        # distinct: the join over the complaint's rights repeats a statement per right
-        return Count("pk", distinct=True, filter=q)
+        return Count("pk", filter=q)
+
+    def relies_on(*kinds: str) -> Q:
+        # A subquery, not a join: a join over the complaint's rights would
+        # repeat each statement once per right and need COUNT(DISTINCT).
+        return Q(
+            Exists(
+                Complaint.rights.through.objects.filter(
+                    complaint_id=OuterRef("case__complaint_id"), right__kind__in=kinds
+                )
+            )
+        )
 
     Visibility, Ground = StatementOfReasons.Visibility, StatementOfReasons.Ground
     m = statements.aggregate(
@@ -329,8 +346,8 @@ def _figures(period: ReportPeriod, ids: frozenset[int] | None) -> dict[str, Any]
         restricted=measures(~Q(decision_visibility=Visibility.REMOVED)),
         illegal=measures(Q(decision_ground=Ground.ILLEGAL)),
         incompatible=measures(Q(decision_ground=Ground.INCOMPATIBLE)),
-        trademark=measures(Q(case__complaint__rights__kind__in=TRADEMARK_KINDS)),
-        design=measures(Q(case__complaint__rights__kind=Right.Kind.DESIGN)),
+        trademark=measures(relies_on(*TRADEMARK_KINDS)),
+        design=measures(relies_on(Right.Kind.DESIGN)),
         detected=measures(Q(automated_detection=True)),
         automated=measures(~Q(automated_decision=StatementOfReasons.Automation.NOT_AUTOMATED)),
     )
