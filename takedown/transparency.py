@@ -258,7 +258,8 @@ def _median_hours(pairs: Iterable[tuple[datetime.datetime | None, datetime.datet
         for earlier, later in pairs
         if earlier is not None and later is not None
     ]
-    return round(statistics.median(hours), 1) if hours else None
+    # + 0.0: a median that rounds to zero from below shows as 0.0, not -0.0
+    return round(statistics.median(hours), 1) + 0.0 if hours else None
 
 
 def _scoped(queryset: QuerySet, platform_ids: frozenset[int] | None, field: str) -> QuerySet:

@@ -33,6 +33,7 @@ from takedown.services.remedies import (
 from takedown.transparency import (
     ReportPeriod,
     ReportScope,
+    _median_hours,
     period_parse,
     transparency_report,
 )
@@ -387,3 +388,10 @@ def test_a_wrong_format_or_period_is_named(client, report_world):
 def test_the_dashboard_links_to_the_report(client, report_world):
     client.force_login(report_world.platform_a.moderator)
     assert 'href="/transparency/report/"' in client.get("/dashboard/").content.decode()
+
+
+def test_a_median_that_rounds_to_zero_shows_no_minus_sign():
+    # given a measure recorded 30 seconds before the case's filing time (clocks of two processes)
+    moment = timezone.now()
+    # then its median shows as 0.0, not -0.0
+    assert str(_median_hours([(moment, moment - datetime.timedelta(seconds=30))])) == "0.0"
