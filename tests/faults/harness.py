@@ -665,3 +665,19 @@ def try_push(base_url: str, token: str, path: Path, *, timeout: float = 120) -> 
     if response.status != 202:
         return None
     return int(json.loads(payload)["id"])
+
+
+def requeued_by_sweeps(services: Services) -> dict[str, int]:
+    """What the sweeps re-queued, from the workers' logs (their tasks return counts)."""
+    import re
+
+    totals = {"listings.resume_due_scans": 0, "listings.resume_stale_feeds": 0}
+    pattern = re.compile(r"Task (listings\.resume_\w+)\[[^\]]+\] succeeded in [\d.e-]+s: (\d+)")
+    for log in services.logs.glob("worker-*.log"):
+        for name, count in pattern.findall(log.read_text(errors="replace")):
+            if name in totals:
+                totals[name] += int(count)
+    return {
+        "listings_requeued_by_due_scan_sweep": totals["listings.resume_due_scans"],
+        "feeds_requeued_by_stale_feed_sweep": totals["listings.resume_stale_feeds"],
+    }

@@ -26,7 +26,15 @@ from typing import Any
 
 import pytest
 
-from .harness import Services, scan_state, stored_detections, try_push, wait_until, write_feed
+from .harness import (
+    Services,
+    requeued_by_sweeps,
+    scan_state,
+    stored_detections,
+    try_push,
+    wait_until,
+    write_feed,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -87,6 +95,17 @@ def run(
                 what="the last feed accepted after Redis came back",
             )
         acknowledged[during] = sizes[-1]
+        wait_until(
+            lambda: (
+                pg.scalar(
+                    "SELECT count(*) FROM listings_feedbatch WHERE id = ANY(%s) AND status = 'done'",
+                    list(acknowledged),
+                )
+                == len(acknowledged)
+            ),
+            timeout=timeout,
+            what="every acknowledged feed ingested",
+        )
         state = scan_state(pg)
         if state["scanned"] < listings:
             figures["listings_unscanned_at_second_kill"] = listings - state["scanned"]
@@ -124,6 +143,7 @@ def run(
         figures["detections_unexpected"] = len(found - reference)
         figures["detections_duplicated"] = rows - len(found)
         figures["beat_alive_at_end"] = bool(services.beat and services.beat.alive())
+        figures.update(requeued_by_sweeps(services))
     return figures
 
 

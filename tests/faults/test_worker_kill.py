@@ -25,6 +25,7 @@ import pytest
 from .harness import (
     Services,
     periodically,
+    requeued_by_sweeps,
     scan_state,
     stored_detections,
     wait_until,
@@ -103,6 +104,7 @@ def run(
         figures["detections_lost"] = len(reference - found)
         figures["detections_unexpected"] = len(found - reference)
         figures["detections_duplicated"] = rows - len(found)
+        figures.update(requeued_by_sweeps(services))
         figures["feed_lines_ingested"] = pg.scalar(
             "SELECT coalesce(sum(lines), 0) FROM listings_feedbatch"
         )
