@@ -632,7 +632,7 @@ def _queue_retro_scan(retro_scan_id: int) -> None:
         )
 
 
-def _retro_claim(retro_scan_id: int, worker: str) -> RetroScan | None:
+def _retro_claim(retro_scan_id: int, worker: str, task_id: str | None) -> RetroScan | None:
     now = timezone.now()
     with transaction.atomic():
         retro = RetroScan.objects.select_for_update().filter(pk=retro_scan_id).first()
@@ -641,8 +641,11 @@ def _retro_claim(retro_scan_id: int, worker: str) -> RetroScan | None:
         stale = retro.claimed_at is None or retro.claimed_at < now - RETRO_CLAIM_TIMEOUT
         # Released by the task that ran the previous slice: free for the next one.
         released = not retro.claimed_by
+        # Held by an earlier run of this same task: it ended (a retry, or a
+        # redelivery after its process was killed), as with feeds (feed_claim).
+        ours = bool(task_id) and retro.claimed_by.endswith(f":{task_id}")
         if retro.status == RetroScanStatus.QUEUED or (
-            retro.status == RetroScanStatus.RUNNING and (stale or released)
+            retro.status == RetroScanStatus.RUNNING and (stale or released or ours)
         ):
             if retro.status == RetroScanStatus.QUEUED:
                 retro.started_at = now
@@ -656,7 +659,11 @@ def _retro_claim(retro_scan_id: int, worker: str) -> RetroScan | None:
 
 
 def retro_scan_run(
-    *, retro_scan_id: int, worker: str, slice_length: datetime.timedelta = RETRO_SLICE
+    *,
+    retro_scan_id: int,
+    worker: str,
+    task_id: str | None = None,
+    slice_length: datetime.timedelta = RETRO_SLICE,
 ) -> RetroScan | None:
     """Scan stored listings for one right from the resume point, for about ``slice_length``.
 
@@ -664,7 +671,7 @@ def retro_scan_run(
     released when the slice ran out (the caller queues the next slice). None
     when it was not ours to run (finished, or held by another worker).
     """
-    retro = _retro_claim(retro_scan_id, worker)
+    retro = _retro_claim(retro_scan_id, worker, task_id)
     if retro is None:
         logger.info("retro-scan %s: not claimable (done or held by another worker)", retro_scan_id)
         return None

@@ -1,6 +1,7 @@
 """Scanning tasks: chunks of listings, the sweep of scans left due, retro-scans."""
 
 import logging
+import os
 
 from celery import shared_task
 from django.db import OperationalError
@@ -52,8 +53,11 @@ def resume_due_scans() -> int:
 )
 def retro_scan(self, retro_scan_id: int) -> str:
     """Scan stored listings for one right for a slice of time; queue the next slice if any is left."""
-    worker = f"{self.request.hostname or 'in-process'}:{self.request.id or '-'}"
-    retro = scanning.retro_scan_run(retro_scan_id=retro_scan_id, worker=worker)
+    # The pid tells apart two runs of one task (a redelivery while the first still runs).
+    worker = f"{self.request.hostname or 'in-process'}:{os.getpid()}:{self.request.id or '-'}"
+    retro = scanning.retro_scan_run(
+        retro_scan_id=retro_scan_id, worker=worker, task_id=self.request.id
+    )
     if retro is None:
         return "skipped"
     if retro.status == RetroScanStatus.RUNNING:

@@ -150,3 +150,25 @@ def test_the_backlog_is_the_length_of_the_task_queue_in_redis():
             app.conf.task_default_queue = old_queue
     # then the sweep sees no backlog, then a backlog
     assert (empty, waiting) == (False, True)
+
+
+def test_a_redelivered_retro_scan_takes_its_own_claim_back_at_once(world):
+    # given a running retro-scan claimed a minute ago by a run of task-1 whose process was killed
+    from listings.models import RetroScan
+    from takedown.states import RetroScanStatus
+
+    retro = RetroScan.objects.create(
+        right=world.holder_a.rights[0],
+        status=RetroScanStatus.RUNNING,
+        claimed_by="w@a:101:task-1",
+        claimed_at=timezone.now() - datetime.timedelta(minutes=1),
+        until_id=0,
+    )
+    # when another task tries, then task-1 is delivered again to another process
+    other = scanning.retro_scan_run(retro_scan_id=retro.pk, worker="w@b:7:task-2", task_id="task-2")
+    again = scanning.retro_scan_run(
+        retro_scan_id=retro.pk, worker="w@b:202:task-1", task_id="task-1"
+    )
+    # then the other is refused and the redelivery runs it (not in ten minutes)
+    assert other is None
+    assert again is not None and again.status == RetroScanStatus.DONE
