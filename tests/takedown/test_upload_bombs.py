@@ -18,6 +18,7 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.utils import DataError
 from django.urls import reverse
 from PIL import ImageFile
 
@@ -356,3 +357,35 @@ def test_a_nul_character_anywhere_in_a_line_is_refused_on_that_line(world, push)
             platform=world.platform_a.platform, external_id__regex=r"^[CK][0-9]$"
         ).values_list("external_id", flat=True)
     ) == ["C1", "C3", "K1", "K3", "K5"]
+
+
+# Text fields of the pages -------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(
+    strict=True,
+    raises=DataError,
+    reason="case_act passes request.POST['explanation'] to case_decide unchecked; PostgreSQL "
+    "cannot store U+0000 and the page answers 500 (so do other views reading text from "
+    "request.POST: complaint answers, rights and authorisation reasons)",
+)
+def test_a_nul_character_in_a_moderator_s_explanation_gets_an_answer_not_a_500(world, client):
+    # given an open case claimed by platform A's moderator
+    listing = ListingFactory(platform=world.platform_a.platform, title="BRANDA bag")
+    case = complaint_file(
+        actor=world.holder_a.member,
+        rights_holder=world.holder_a.organisation,
+        right_ids=[world.holder_a.rights[0].pk],
+        listing_ids=[listing.pk],
+        data=data(),
+    ).cases.get()
+    client.force_login(world.platform_a.moderator)
+    client.post(reverse("cases:act", args=[case.pk]), {"action": "claim"})
+    # when the moderator decides with an explanation holding U+0000 (pasted from a PDF, say)
+    response = client.post(
+        reverse("cases:act", args=[case.pk]),
+        {"action": "remove", "explanation": "Counterfeit\x00 goods bearing the mark."},
+    )
+    # then the page answers (an error to correct, or the decision with the character dropped)
+    assert response.status_code in (200, 302, 400)
