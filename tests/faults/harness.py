@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -224,8 +225,12 @@ class Role:
         self.name, self.command, self.env, self.log = name, command, env, log
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        # Down on the scenario's purpose (killed, to be started by it): not restarted.
+        self.held = True
+        self.restarts_by_supervisor = 0
 
     def start(self) -> None:
+        self.held = False
         self.starts += 1
         with self.log.open("ab") as handle:
             handle.write(f"\n--- start {self.starts} ---\n".encode())
@@ -266,6 +271,7 @@ class Role:
 
     def kill9_all(self) -> None:
         """``kill -9`` the whole process group: the parent and every pool process at once."""
+        self.held = True
         if self.proc is None:
             return
         try:
@@ -275,6 +281,7 @@ class Role:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
+        self.held = True
         if not self.alive():
             return
         assert self.proc is not None
@@ -402,6 +409,8 @@ class Services:
             else None
         )
         self.token = ""
+        self._stopping = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -441,6 +450,7 @@ class Services:
         """Start the web server, the workers and beat; wait until each is ready."""
         for role in self.roles():
             role.start()
+        self._supervisor.start()
         if self.web:
             wait_http(self.base_url, timeout=60)
         for worker in self.workers:
@@ -456,7 +466,28 @@ class Services:
 
         wait_until(ready, timeout=timeout, what=f"{worker.name} ready", every=0.3)
 
+    def _supervise(self) -> None:
+        """Restart a server process that exited on its own, as systemd's Restart=always does.
+
+        A Celery worker exits ("Unrecoverable error: AttributeError: 'NoneType'
+        object has no attribute 'hostname'", in kombu's Redis transport) when
+        Redis goes away again soon after it came back; production runs workers
+        under a supervisor, and so do the scenarios (docs/reliability.md).
+        """
+        while not self._stopping.wait(1.0):
+            for role in self.roles():
+                if not role.held and role.proc is not None and role.proc.poll() is not None:
+                    role.restarts_by_supervisor += 1
+                    role.start()
+
+    def restarts(self) -> dict[str, int]:
+        """Server processes restarted by the supervisor after exiting on their own."""
+        return {r.name: r.restarts_by_supervisor for r in self.roles() if r.restarts_by_supervisor}
+
     def close(self) -> None:
+        self._stopping.set()
+        if self._supervisor.is_alive():
+            self._supervisor.join(timeout=10)
         for role in self.roles():
             try:
                 role.stop()
@@ -554,8 +585,6 @@ def _save_template(postgres: Postgres, token: str) -> None:
 @contextmanager
 def periodically(action: Callable[[], None], every: float) -> Iterator[None]:
     """Run ``action`` in a thread every ``every`` seconds while the block runs."""
-    import threading
-
     stop = threading.Event()
     failures: list[BaseException] = []
 

@@ -114,6 +114,7 @@ def run(*, down_seconds: float = 5.0, timeout: float = 240) -> dict[str, Any]:
             log = services.logs.joinpath("worker-0.log").read_text(errors="replace")
             subject = f"Subject: Your listing {decided['listing']} was removed"
             figures["seller_notices_in_mail_log"] = log.count(subject)
+            figures["server_restarts_by_supervisor"] = services.restarts()
             figures["webhook_event_ids"] = [
                 str(e)
                 for (e,) in pg.query(

@@ -111,6 +111,7 @@ def run(*, listings: int, down_seconds: float = 5.0, timeout: float) -> dict[str
             [f"E-{k:07d}" for k in range(listings)],
         )[0]
         figures["listing_rows"] = rows
+        figures["server_restarts_by_supervisor"] = services.restarts()
         figures["distinct_platform_external_ids"] = distinct
         figures["rows_of_the_feed"] = expected_ids
         figures["task_retries_in_logs"] = sum(

@@ -144,6 +144,7 @@ def run(
         figures["detections_duplicated"] = rows - len(found)
         figures["beat_alive_at_end"] = bool(services.beat and services.beat.alive())
         figures.update(requeued_by_sweeps(services))
+        figures["server_restarts_by_supervisor"] = services.restarts()
     return figures
 
 

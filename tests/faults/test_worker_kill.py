@@ -105,6 +105,7 @@ def run(
         figures["detections_unexpected"] = len(found - reference)
         figures["detections_duplicated"] = rows - len(found)
         figures.update(requeued_by_sweeps(services))
+        figures["server_restarts_by_supervisor"] = services.restarts()
         figures["feed_lines_ingested"] = pg.scalar(
             "SELECT coalesce(sum(lines), 0) FROM listings_feedbatch"
         )
