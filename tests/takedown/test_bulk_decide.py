@@ -59,7 +59,7 @@ def test_one_refused_case_does_not_stop_the_others_and_each_outcome_is_named(
     )
     # and the other two are listed as refused, each with its reason, unchanged
     assert Case.objects.get(pk=claimed.pk).status == CaseStatus.OPEN
-    assert "1 case decided, 2 refused." in body
+    assert "1 case decided, 2 not decided." in body
     assert "Cannot remove a case that is removed." in body
     assert "operator-moderator is working on this case until" in body
     for case in cases:
@@ -89,7 +89,7 @@ def test_another_tenant_s_case_is_not_found_and_not_decided(client, world, cases
         reverse("cases:bulk-decide"),
         {"case": [cases[0].pk, other.pk], "action": "reject", "explanation": "Genuine goods."},
     ).content.decode()
-    assert "1 case decided, 1 refused." in body
+    assert "1 case decided, 1 not decided." in body
     assert "No such case among those you may see." in body and "BRANDB bag" not in body
     assert Case.objects.get(pk=other.pk).status == CaseStatus.OPEN
 
