@@ -414,6 +414,7 @@ class ReasonTemplateAdmin(admin.ModelAdmin):
     search_fields = ["title", "text"]
     fields = ["platform", "action", "title", "text", "active"]
 
+
 # Privacy (issue 7, docs/privacy.md) -----------------------------------------------
 # The access log and the erasure records are read-only, for the operator's moderators.
 

@@ -7,6 +7,8 @@ from functools import lru_cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+API_PREFIX = "/api/"
+
 
 @lru_cache(maxsize=1)
 def known_time_zones() -> frozenset[str]:
@@ -34,7 +36,11 @@ class UserTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # The API answers in UTC whoever calls it: a script signed in through the
+        # browser's session must read the same timestamps as a platform's token.
+        if request.path.startswith(API_PREFIX):
+            timezone.deactivate()
+        elif user is not None and user.is_authenticated:
             timezone.activate(user_zone(getattr(user, "time_zone", "") or "UTC"))
         else:
             timezone.deactivate()

@@ -117,3 +117,17 @@ def test_the_counter_notice_window_is_shown_in_the_moderator_s_zone(client, worl
 def test_the_preferences_page_keeps_to_the_content_security_policy(client, world):
     client.force_login(world.holder_a.member)
     assert_kept_to_policy(client.get(reverse("preferences")))
+
+
+def test_the_api_answers_in_utc_whatever_the_signed_in_user_s_zone(client, world, cases):  # noqa: F811
+    # given a moderator in Asia/Shanghai signed in through the browser's session
+    moderator = world.platform_a.moderator
+    moderator.time_zone = "Asia/Shanghai"
+    moderator.save(update_fields=["time_zone"])
+    client.force_login(moderator)
+    case = cases[0]
+    # when a script of theirs reads the case through the API
+    body = client.get(reverse("api-case-detail", args=[case.pk])).json()
+    # then the deadline is in UTC, as a platform's token reads it
+    assert body["deadline_at"].endswith("Z")
+    assert datetime.datetime.fromisoformat(body["deadline_at"]) == case.deadline_at
