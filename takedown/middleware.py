@@ -5,6 +5,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 API_PREFIX = "/api/"
@@ -48,3 +49,41 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def nul_field(request: HttpRequest) -> str | None:
+    """The name of the first query or form parameter holding U+0000, if any.
+
+    PostgreSQL cannot store the character: a value holding one (pasted from a
+    PDF, say) would fail its INSERT with a DataError deep in a service and
+    answer 500. Django's form fields refuse it, but views that read
+    ``request.POST`` directly would not. The API's serializers refuse it
+    themselves; only page requests are checked here.
+    """
+    params = [request.GET]
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        params.append(request.POST)
+    for query in params:
+        for name, values in query.lists():
+            if "\x00" in name:
+                return name.replace("\x00", "\\x00")
+            if any("\x00" in value for value in values):
+                return name
+    return None
+
+
+class RefuseNulCharactersMiddleware:
+    """Answer 400 naming the field when a page request's parameters hold U+0000."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            field = nul_field(request)
+            if field is not None:
+                return render(request, "400.html", {"field": field}, status=400)
+        return self.get_response(request)

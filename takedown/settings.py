@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "takedown.second_factor.SecondFactorMiddleware",
     "takedown.middleware.UserTimeZoneMiddleware",
+    "takedown.middleware.RefuseNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Logs, once per request, the personal data shown unmasked to a moderator.

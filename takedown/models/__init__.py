@@ -10,8 +10,10 @@ from .complaints import (
 from .evidence import EvidenceFile, EvidenceSnapshot, LedgerAnchor, LedgerEntry, LedgerHead
 from .outbox import OutboxAttempt, OutboxMessage
 from .packages import EvidencePackage
-from .privacy import DataExport as DataExport, ErasureRecord as ErasureRecord
-from .privacy import PersonalDataAccess as PersonalDataAccess, PurgedObject as PurgedObject
+from .privacy import DataExport as DataExport
+from .privacy import ErasureRecord as ErasureRecord
+from .privacy import PersonalDataAccess as PersonalDataAccess
+from .privacy import PurgedObject as PurgedObject
 from .reasons import ReasonTemplate as ReasonTemplate
 from .remedies import Appeal, CounterNotice, SellerWarning, Strike
 from .users import User
