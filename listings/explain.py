@@ -9,32 +9,66 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 FOLD_WORDS = {
-    "homoglyph": "look-alike letters from another script",
-    "format": "hidden characters",
-    "leet": "digits or symbols for letters",
-    "spaced": "letters spaced out",
-    "compatibility": "full-width or stylised letters",
-    "accent": "accents added",
+    "homoglyph": gettext_lazy("look-alike letters from another script"),
+    "format": gettext_lazy("hidden characters"),
+    "leet": gettext_lazy("digits or symbols for letters"),
+    "spaced": gettext_lazy("letters spaced out"),
+    "compatibility": gettext_lazy("full-width or stylised letters"),
+    "accent": gettext_lazy("accents added"),
 }
 EDIT_WORDS = {
-    "exact": "written exactly",
-    "confusable": "disguised",
-    "typo": "misspelt",
-    "split": "split into words",
-    "joined": "run together",
-    "leet": "written with look-alike digits or symbols",
-    "spaced": "spaced out",
+    "exact": gettext_lazy("written exactly"),
+    "confusable": gettext_lazy("disguised"),
+    "typo": gettext_lazy("misspelt"),
+    "split": gettext_lazy("split into words"),
+    "joined": gettext_lazy("run together"),
+    "leet": gettext_lazy("written with look-alike digits or symbols"),
+    "spaced": gettext_lazy("spaced out"),
 }
+
+
+# The words of the image engine's variant, view and method names ("mirror-rot90",
+# "crop-80-top-left", "whole-image"), said in the reader's language; numbers and
+# unknown words pass as they are.
+IMAGE_WORDS = {
+    "original": pgettext_lazy("image engine", "original"),
+    "mirror": pgettext_lazy("image engine", "mirror"),
+    "rot90": pgettext_lazy("image engine", "rot90"),
+    "rot180": pgettext_lazy("image engine", "rot180"),
+    "rot270": pgettext_lazy("image engine", "rot270"),
+    "trim": pgettext_lazy("image engine", "trim"),
+    "trimmed": pgettext_lazy("image engine", "trimmed"),
+    "crop": pgettext_lazy("image engine", "crop"),
+    "quarter": pgettext_lazy("image engine", "quarter"),
+    "inner": pgettext_lazy("image engine", "inner"),
+    "whole": pgettext_lazy("image engine", "whole"),
+    "top": pgettext_lazy("image engine", "top"),
+    "bottom": pgettext_lazy("image engine", "bottom"),
+    "left": pgettext_lazy("image engine", "left"),
+    "right": pgettext_lazy("image engine", "right"),
+    "centre": pgettext_lazy("image engine", "centre"),
+    "whole-image": pgettext_lazy("image engine", "whole-image"),
+    "crop-resistant": pgettext_lazy("image engine", "crop-resistant"),
+}
+
+
+def image_words(name: object, *, joiner: str = " ") -> str:
+    """An engine name in the reader's words: "mirror-rot90" -> "mirror rot90" in English."""
+    text = str(name)
+    if text in IMAGE_WORDS:
+        return str(IMAGE_WORDS[text])
+    return joiner.join(str(IMAGE_WORDS.get(word, word)) for word in text.split("-"))
 
 
 def text_sentence(evidence: dict[str, Any]) -> str:
     """E.g. 'Title "Brаnda" is the mark BRANDA, disguised (look-alike letters from another script).'"""
     edit = evidence.get("edit", {})
-    kind = EDIT_WORDS.get(edit.get("kind", ""), edit.get("kind", "matched"))
+    kind = str(EDIT_WORDS.get(edit.get("kind", ""), edit.get("kind", "matched")))
     # The kind already says "leet" or "spaced": the fold of the same name adds nothing.
-    folds = [FOLD_WORDS.get(f, f) for f in edit.get("folds", []) if f != edit.get("kind")]
+    folds = [str(FOLD_WORDS.get(f, f)) for f in edit.get("folds", []) if f != edit.get("kind")]
     operations = [
         f"{op.get('op')} “{op.get('found', '')}” for “{op.get('expected', '')}”"
         for op in edit.get("operations", [])
@@ -76,9 +110,9 @@ def image_sentence(evidence: dict[str, Any]) -> str:
     ) % {
         "position": int(evidence.get("listing_image_position", 0)) + 1,
         "image": evidence.get("registered_image", "?"),
-        "variant": str(evidence.get("variant", "")).replace("-", " "),
-        "method": evidence.get("method", ""),
-        "view": str(evidence.get("listing_view", "")).replace("-", " "),
+        "variant": image_words(evidence.get("variant", "")),
+        "method": image_words(evidence.get("method", ""), joiner="-"),
+        "view": image_words(evidence.get("listing_view", "")),
         "apart": apart,
     }
     quarters = evidence.get("quarters_matched")

@@ -156,3 +156,35 @@ def test_compiled_catalogue_matches_the_source(entries):
             if catalogue.ngettext(entry["msgid"], entry["msgid_plural"], 2) != expected:
                 stale.append(entry["msgid"])
     assert not stale, f"django.mo is stale; run manage.py compilemessages -l zh_Hans: {stale}"
+
+
+def test_why_a_listing_matched_is_said_in_the_reader_s_language():
+    from django.utils import translation
+
+    from listings.explain import image_sentence, text_sentence
+
+    image = {
+        "listing_image_position": 0,
+        "registered_image": 12,
+        "variant": "mirror-rot90",
+        "method": "whole-image",
+        "listing_view": "whole",
+        "distances": {"phash": 3},
+    }
+    text = {
+        "field": "title",
+        "mark": "BRANDA",
+        "span": {"text": "8randa"},
+        "edit": {"kind": "leet"},
+    }
+    # English keeps the engine's words as they were
+    assert "as its mirror rot90 (whole-image, seen in the listing's whole view" in image_sentence(
+        image
+    )
+    assert "written with look-alike digits or symbols" in text_sentence(text)
+    with translation.override("zh-hans"):
+        said = image_sentence(image) + text_sentence(text)
+    # Chinese has no English engine words left in it
+    for english in ("mirror", "whole-image", "look-alike", "rot90"):
+        assert english not in said, (english, said)
+    assert "镜像" in said and "整图" in said and "形近" in said
