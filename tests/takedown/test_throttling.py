@@ -164,3 +164,28 @@ def test_a_budget_spent_in_another_process_is_refused_in_this_one(world, client,
     assert 0 < int(refused["Retry-After"]) <= 60
     # while B is served
     assert call(client, token_b).status_code == 200
+
+
+class UnreachableCache:
+    """A cache whose server is down, as Django's Redis cache behaves then."""
+
+    def get(self, *args, **kwargs):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    set = get
+
+
+def test_a_platform_call_goes_through_when_the_throttle_s_cache_is_down(
+    world, client, monkeypatch, caplog
+):
+    # given a platform with a token, and the cache holding the budgets unreachable
+    token = token_for(world.platform_a)
+    monkeypatch.setattr(PlatformRateThrottle, "cache", UnreachableCache())
+    # when the platform calls the API
+    response = call(client, token)
+    # then it is answered (a push would be stored and queued by the sweep), not 500,
+    # and the uncounted call is logged
+    assert response.status_code == 200
+    assert "rate limit not counted" in caplog.text
