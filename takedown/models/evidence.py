@@ -2,7 +2,8 @@
 
 An EvidenceSnapshot records what a listing looked like when a complaint was
 filed on it and when a case on it was decided. Every snapshot and every
-CaseEvent gets a LedgerEntry: the SHA-256 of the object's canonical content,
+CaseEvent gets a LedgerEntry, and so does every retention purge batch and
+every erasure of personal data: the SHA-256 of the object's canonical content,
 chained to the previous entry's hash (takedown.services.evidence builds and
 checks them). The chain holds hashes only, never personal data. LedgerHead is
 the single row every append locks, so the chain never forks; LedgerAnchor
@@ -97,6 +98,11 @@ class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
         SNAPSHOT = "snapshot", _("Evidence snapshot")
         CASE_EVENT = "case_event", _("Case event")
+        # A retention purge's batch (object_id: PurgedObject.batch) and an
+        # erasure on request (object_id: the ErasureRecord): what was deleted
+        # or rewritten is itself in the chain.
+        PURGE = "purge", _("Retention purge")
+        ERASURE = "erasure", _("Erasure of personal data")
 
     sequence = models.PositiveBigIntegerField(unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -3,7 +3,8 @@
 A message is a row written in the transaction of the change that causes it,
 so a committed decision always has its messages and a rolled back one has
 none. A task delivers it after commit; a periodic sweep delivers those whose
-task was lost (broker down at commit) or failed and is due for a retry.
+task was lost (broker down at commit), failed and is due for a retry, or whose
+worker died while sending (its lease ran out).
 ``event_id`` is unique per message: receivers use it to drop duplicates.
 (A webhook carries its PlatformDecision's event id instead, the same in the
 pull feed and at every endpoint; the message's own id names the delivery.)
@@ -72,6 +73,9 @@ class OutboxMessage(TimeStampedModel):
     )
     # The HTTP status of the last webhook attempt (None: no answer, or not HTTP).
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set while a worker sends attempt number ``attempts`` (outbox_deliver's
+    # lease); the message stays pending. Past this moment the sweep takes it over.
+    leased_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

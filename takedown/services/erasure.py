@@ -5,7 +5,8 @@ is replaced by a tombstone ("[erased 2026-12-03]"); the same values are
 replaced wherever free text copied them (case events' reasons, e-mails in the
 outbox, listing snapshots of the feed); evidence snapshots lose their salted
 ``personal`` part and keep its hash. An ErasureRecord says what was erased,
-when, by whom and why, never the values.
+when, by whom and why, never the values; it is appended to the evidence
+ledger in the erasure's transaction, so an edited or deleted record shows.
 
 The ledger hashes none of what is erased: a snapshot's body leaves the
 seller's name out, and an event's reason enters the chain as a salted digest
@@ -27,9 +28,10 @@ from django.utils import timezone
 from listings.models import ListingSnapshot, Seller
 from takedown.errors import DomainError
 from takedown.models import CaseEvent, Complaint, CounterNotice, EvidenceSnapshot, OutboxMessage
+from takedown.models.evidence import LedgerEntry
 from takedown.models.privacy import ErasureRecord
 from takedown.privacy import PERSONAL_FIELDS, is_erased, tombstone
-from takedown.services.evidence import REASON_SALT, REASON_SHA256
+from takedown.services.evidence import REASON_SALT, REASON_SHA256, ledger_append
 
 # Values shorter than this are not searched for in free text: "Al" would
 # wipe every "also". A short value is still erased from its own field.
@@ -225,7 +227,8 @@ def _scrub_outbox(job: _Erasure, messages: models.QuerySet[OutboxMessage]) -> No
 def _record(
     job: _Erasure, subject: str, subject_ref: str, reason: str, actor, actor_label: str
 ) -> ErasureRecord:
-    return ErasureRecord.objects.create(
+    """Write the ErasureRecord and append it to the evidence ledger, in the erasure's transaction."""
+    record = ErasureRecord.objects.create(
         subject=subject,
         subject_ref=subject_ref[:500],
         reason=reason,
@@ -234,3 +237,5 @@ def _record(
         erased_at=timezone.now(),
         erased=job.erased,
     )
+    ledger_append([(LedgerEntry.Kind.ERASURE, record)])
+    return record

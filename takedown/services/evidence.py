@@ -27,7 +27,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from listings.models import Detection, Listing, ListingImage
@@ -41,6 +41,7 @@ from takedown.models.evidence import (
     LedgerEntry,
     LedgerHead,
 )
+from takedown.models.privacy import ErasureRecord, PurgedObject
 from takedown.states import CaseAction
 
 logger = logging.getLogger(__name__)
@@ -159,9 +160,52 @@ def snapshot_content(snapshot: EvidenceSnapshot) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PurgeBatch:
+    """A retention purge batch as the ledger hashes it: its number and its PurgedObject rows.
+
+    ``objects`` holds (kind, object id, the object's ledger entry hash,
+    purged_at in ISO form) per row, sorted: the chain then names what the
+    batch deleted, and pins each object to the entry it had.
+    """
+
+    pk: int
+    objects: tuple[tuple[str, int, str | None, str | None], ...]
+
+
+def purge_batch_content(batch: PurgeBatch) -> dict[str, Any]:
+    """What the ledger hashes of a purge batch: every object it deleted, with its entry's hash."""
+    return {
+        "batch": batch.pk,
+        "objects": [
+            {"kind": kind, "object_id": object_id, "entry_hash": digest, "purged_at": purged_at}
+            for kind, object_id, digest, purged_at in batch.objects
+        ],
+    }
+
+
+def erasure_content(record: ErasureRecord) -> dict[str, Any]:
+    """What the ledger hashes of an erasure: what was erased, when, by whom and why.
+
+    The user is named by ``erased_by_label`` (the username at the time), not
+    by the foreign key, which a deleted account sets to NULL.
+    """
+    return {
+        "id": record.pk,
+        "subject": record.subject,
+        "subject_ref": record.subject_ref,
+        "reason": record.reason,
+        "erased_by": record.erased_by_label,
+        "erased_at": _iso(record.erased_at),
+        "erased": record.erased,
+    }
+
+
 CONTENT_OF: dict[str, Callable[[Any], dict[str, Any]]] = {
     LedgerEntry.Kind.CASE_EVENT: case_event_content,
     LedgerEntry.Kind.SNAPSHOT: snapshot_content,
+    LedgerEntry.Kind.PURGE: purge_batch_content,
+    LedgerEntry.Kind.ERASURE: erasure_content,
 }
 
 
@@ -243,6 +287,63 @@ def ledger_append(items: Sequence[tuple[str, Any]]) -> list[LedgerEntry]:
     LedgerEntry.objects.bulk_create(entries)
     LedgerHead.objects.filter(pk=HEAD_PK).update(sequence=sequence, entry_hash=prev, updated_at=now)
     return entries
+
+
+def purge_batches_load(numbers: Iterable[int]) -> dict[int, PurgeBatch]:
+    """The purge batches of these numbers as stored now (two queries; none for no numbers)."""
+    numbers = set(numbers)
+    if not numbers:
+        return {}
+    rows = list(
+        PurgedObject.objects.filter(batch__in=numbers).values_list(
+            "batch", "kind", "object_id", "purged_at"
+        )
+    )
+    hashes = dict(
+        ((kind, object_id), digest)
+        for kind, object_id, digest in LedgerEntry.objects.filter(
+            kind__in={row[1] for row in rows}, object_id__in={row[2] for row in rows}
+        ).values_list("kind", "object_id", "entry_hash")
+    )
+    objects: dict[int, list[tuple[str, int, str | None, str | None]]] = {}
+    for number, kind, object_id, purged_at in rows:
+        if number is None:  # pragma: no cover - filtered by batch__in
+            continue
+        objects.setdefault(number, []).append(
+            (kind, object_id, hashes.get((kind, object_id)), _iso(purged_at))
+        )
+    return {
+        number: PurgeBatch(pk=number, objects=tuple(sorted(items, key=lambda o: (o[0], o[1]))))
+        for number, items in objects.items()
+    }
+
+
+def ledger_purge_record(objects: Sequence[tuple[str, int]]) -> LedgerEntry | None:
+    """List deleted ledger objects, (kind, id) pairs, as one purge batch and chain the batch.
+
+    Call in the transaction that deletes them: the PurgedObject rows and the
+    batch's ledger entry commit or roll back with the deletion. The batch is
+    numbered under the ledger head's lock, so two purges never share a number.
+    """
+    if not objects:
+        return None
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Record a purge in the transaction that deletes the objects.")
+    _locked_head()
+    number = (PurgedObject.objects.aggregate(last=Max("batch"))["last"] or 0) + 1
+    now = timezone.now()
+    PurgedObject.objects.bulk_create(
+        [
+            PurgedObject(kind=kind, object_id=object_id, purged_at=now, batch=number)
+            for kind, object_id in objects
+        ],
+        # An object listed by an earlier batch stays in that one.
+        ignore_conflicts=True,
+    )
+    batch = purge_batches_load([number]).get(number)
+    if batch is None:
+        return None
+    return ledger_append([(LedgerEntry.Kind.PURGE, batch)])[0]
 
 
 def case_event_record(**fields: Any) -> CaseEvent:
@@ -575,6 +676,8 @@ class LedgerReport:
     entries: int = 0
     snapshots: int = 0
     case_events: int = 0
+    purges: int = 0
+    erasures: int = 0
     files: int = 0
     anchors: int = 0
     head_sequence: int = 0
@@ -598,9 +701,28 @@ def _batches(entries: Iterator[LedgerEntry], size: int) -> Iterator[list[LedgerE
         yield batch
 
 
+KIND_LABELS: dict[str, str] = {
+    LedgerEntry.Kind.SNAPSHOT: "snapshot",
+    LedgerEntry.Kind.CASE_EVENT: "case event",
+    LedgerEntry.Kind.PURGE: "purge batch",
+    LedgerEntry.Kind.ERASURE: "erasure record",
+}
+# What a changed content means, where the kind says more than "changed".
+CHANGED_HINTS: dict[str, str] = {
+    LedgerEntry.Kind.PURGE: ": a PurgedObject row of the batch was added, removed or edited",
+    LedgerEntry.Kind.ERASURE: ": the erasure record was edited",
+}
+# Counted in the report, by kind.
+REPORT_COUNTS: dict[str, str] = {
+    LedgerEntry.Kind.SNAPSHOT: "snapshots",
+    LedgerEntry.Kind.CASE_EVENT: "case_events",
+    LedgerEntry.Kind.PURGE: "purges",
+    LedgerEntry.Kind.ERASURE: "erasures",
+}
+
+
 def _label(entry: LedgerEntry) -> str:
-    what = "snapshot" if entry.kind == LedgerEntry.Kind.SNAPSHOT else "case event"
-    return f"Entry #{entry.sequence} ({what} {entry.object_id})"
+    return f"Entry #{entry.sequence} ({KIND_LABELS.get(entry.kind, entry.kind)} {entry.object_id})"
 
 
 def ledger_verify(
@@ -638,6 +760,12 @@ def ledger_verify(
         objects: dict[str, dict[int, Any]] = {
             LedgerEntry.Kind.CASE_EVENT: events,
             LedgerEntry.Kind.SNAPSHOT: snapshots,
+            LedgerEntry.Kind.PURGE: purge_batches_load(
+                e.object_id for e in batch if e.kind == LedgerEntry.Kind.PURGE
+            ),
+            LedgerEntry.Kind.ERASURE: ErasureRecord.objects.in_bulk(
+                [e.object_id for e in batch if e.kind == LedgerEntry.Kind.ERASURE]
+            ),
         }
         purged = _purged_of(batch, objects)
         for entry in batch:
@@ -647,10 +775,8 @@ def ledger_verify(
                 return report
             sequence, prev = entry.sequence, entry.entry_hash
             report.entries += 1
-            if entry.kind == LedgerEntry.Kind.SNAPSHOT:
-                report.snapshots += 1
-            else:
-                report.case_events += 1
+            counter = REPORT_COUNTS[entry.kind]
+            setattr(report, counter, getattr(report, counter) + 1)
         if check_files:
             problem = _check_files(batch, snapshots, checked_files)
             if problem:
@@ -668,7 +794,7 @@ def _check_entry(
     prev: str,
     objects: dict[str, dict[int, Any]],
     anchors: dict[int, str],
-    purged: set[tuple[str, int]] | None = None,
+    purged: dict[tuple[str, int], int | None] | None = None,
 ) -> str | None:
     label = _label(entry)
     if entry.sequence != expected_sequence:
@@ -698,12 +824,23 @@ def _check_entry(
     obj = objects.get(entry.kind, {}).get(entry.object_id)
     if obj is None:
         if purged and (entry.kind, entry.object_id) in purged:
-            return None  # deleted at the end of its retention period; the entry stays
+            if purged[(entry.kind, entry.object_id)] is not None:
+                # Deleted at the end of its retention period, by a batch the chain
+                # holds (its own entry, later on, checks the batch's rows); the entry stays.
+                return None
+            return (
+                f"{label}: object missing: it is listed as purged (PurgedObject "
+                f"{entry.kind} {entry.object_id}) but no purge entry in the chain names it: "
+                "the row was deleted and the listing added around the retention purge."
+            )
+        if entry.kind == LedgerEntry.Kind.PURGE:
+            return f"{label}: object missing: the batch's PurgedObject rows were deleted."
         return f"{label}: object missing: the row was deleted."
     current = content_sha256(entry.kind, obj)
     if current != entry.content_sha256:
+        what = CHANGED_HINTS.get(entry.kind, "")
         return (
-            f"{label}: content changed since it was recorded "
+            f"{label}: content changed since it was recorded{what} "
             f"(recorded {entry.content_sha256[:16]}…, now {current[:16]}…)."
         )
     if entry.kind == LedgerEntry.Kind.CASE_EVENT:
@@ -715,18 +852,25 @@ def _check_entry(
 
 def _purged_of(
     batch: list[LedgerEntry], objects: dict[str, dict[int, Any]]
-) -> set[tuple[str, int]]:
-    """The batch's missing objects that the retention purge deleted (one query, if any is missing)."""
+) -> dict[tuple[str, int], int | None]:
+    """The batch's missing objects listed in PurgedObject (one query, if any is missing).
+
+    Maps (kind, object id) to the purge batch whose chained entry names it,
+    or None when no purge entry in the ledger has the row's batch number.
+    """
     missing = [e for e in batch if e.object_id not in objects.get(e.kind, {})]
     if not missing:
-        return set()
-    from takedown.models.privacy import PurgedObject
-
-    return set(
-        PurgedObject.objects.filter(object_id__in={e.object_id for e in missing}).values_list(
-            "kind", "object_id"
-        )
+        return {}
+    chained = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PURGE, object_id=OuterRef("batch"))
+    rows = (
+        PurgedObject.objects.filter(object_id__in={e.object_id for e in missing})
+        .annotate(chained=Exists(chained))
+        .values_list("kind", "object_id", "batch", "chained")
     )
+    return {
+        (kind, object_id): number if is_chained else None
+        for kind, object_id, number, is_chained in rows
+    }
 
 
 def _check_files(
@@ -799,4 +943,32 @@ def _check_ends(last_sequence: int, last_hash: str, anchors: dict[int, str]) -> 
     )
     if unrecorded is not None:
         return f"Snapshot {unrecorded} is not in the ledger: written around the services, or its entry deleted."
+    uncovered = (
+        PurgedObject.objects.filter(
+            ~Exists(
+                LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PURGE, object_id=OuterRef("batch"))
+            )
+        )
+        .order_by("pk")
+        .values_list("kind", "object_id")
+        .first()
+    )
+    if uncovered is not None:
+        kind, object_id = uncovered
+        return (
+            f"PurgedObject {kind} {object_id} is listed as purged but no purge entry in the "
+            "ledger covers it: the row was added around the retention purge."
+        )
+    unrecorded = (
+        ErasureRecord.objects.filter(
+            ~Exists(
+                LedgerEntry.objects.filter(kind=LedgerEntry.Kind.ERASURE, object_id=OuterRef("pk"))
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if unrecorded is not None:
+        return f"Erasure record {unrecorded} is not in the ledger: written around the services, or its entry deleted."
     return None

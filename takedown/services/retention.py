@@ -4,9 +4,11 @@ Listings, snapshots and case records are kept at least three years
 (``TAKEDOWN_RETENTION_DAYS``, default 1096; lower values are refused), then
 deleted in bounded batches by the beat task ``takedown.purge_expired``. The
 ledger entries of purged snapshots and case events stay (they hold hashes
-and ids only); each purged object is listed in ``PurgedObject`` so
-``verify_evidence`` tells it from a deleted one, and still fails on a kept
-object that was edited or deleted.
+and ids only); each purged object is listed in ``PurgedObject`` and each
+batch appends its own ledger entry naming them, in the transaction of the
+deletion, so ``verify_evidence`` tells a purged object from a deleted one
+(a PurgedObject row alone does not do), and still fails on a kept object
+that was edited or deleted.
 
 A case is purged when it is closed for good: rejected, closed unanswered,
 restored, or removed/restricted with no counter-notice window or court action
@@ -40,7 +42,7 @@ from takedown.models import (
     EvidenceSnapshot,
     LedgerEntry,
 )
-from takedown.models.privacy import PurgedObject
+from takedown.services.evidence import ledger_purge_record
 from takedown.states import CaseStatus
 
 logger = logging.getLogger(__name__)
@@ -155,8 +157,6 @@ def _purge_cases(case_ids: list[int], report: PurgeReport) -> None:
     digests = _thumbnail_digests(snapshots)
     snapshot_ids = list(snapshots.values_list("pk", flat=True))
     event_ids = list(CaseEvent.objects.filter(case_id__in=case_ids).values_list("pk", flat=True))
-    _mark_purged(LedgerEntry.Kind.SNAPSHOT, snapshot_ids)
-    _mark_purged(LedgerEntry.Kind.CASE_EVENT, event_ids)
     for notice in CounterNotice.objects.filter(case_id__in=case_ids):
         report.files += _delete_paths(e.get("path") for e in notice.evidence)
     for appeal in Appeal.objects.filter(case_id__in=case_ids):
@@ -174,25 +174,24 @@ def _purge_cases(case_ids: list[int], report: PurgeReport) -> None:
         report.files += _delete_with_dependants(Complaint, emptied)
         report.complaints += len(emptied)
     report.files += _delete_unused_evidence_files(digests)
+    # Last, so the ledger's head is locked only for the end of the batch's transaction.
+    ledger_purge_record(
+        [(LedgerEntry.Kind.SNAPSHOT, pk) for pk in snapshot_ids]
+        + [(LedgerEntry.Kind.CASE_EVENT, pk) for pk in event_ids]
+    )
 
 
 def _purge_listings(listing_ids: list[int], report: PurgeReport) -> None:
     snapshots = EvidenceSnapshot.objects.filter(listing_id__in=listing_ids)
     digests = _thumbnail_digests(snapshots)
     snapshot_ids = list(snapshots.values_list("pk", flat=True))
-    _mark_purged(LedgerEntry.Kind.SNAPSHOT, snapshot_ids)
     EvidenceSnapshot.objects.filter(pk__in=snapshot_ids).delete()
     # Images, detections, dismissals and feed snapshots go with the listing (CASCADE).
     Listing.objects.filter(pk__in=listing_ids).delete()
     report.listings += len(listing_ids)
     report.snapshots += len(snapshot_ids)
     report.files += _delete_unused_evidence_files(digests)
-
-
-def _mark_purged(kind: str, ids: list[int]) -> None:
-    PurgedObject.objects.bulk_create(
-        [PurgedObject(kind=kind, object_id=pk) for pk in ids], ignore_conflicts=True
-    )
+    ledger_purge_record([(LedgerEntry.Kind.SNAPSHOT, pk) for pk in snapshot_ids])
 
 
 def _delete_with_dependants(model: type[models.Model], ids: list[int]) -> int:
