@@ -10,7 +10,11 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="takedown.deliver_outbox_message", acks_late=True, soft_time_limit=60, time_limit=90
+    name="takedown.deliver_outbox_message",
+    acks_late=True,
+    soft_time_limit=60,
+    # The outbox's lease outlasts it (outbox.lease_duration).
+    time_limit=outbox.DELIVER_TIME_LIMIT_SECONDS,
 )
 def deliver_outbox_message(message_id: int) -> str:
     """Send one outbox message; a failure is recorded and retried by the sweep."""

@@ -1,5 +1,11 @@
 """Queue messages with the change that causes them; deliver them after commit, retrying.
 
+A delivery leases its message (``outbox_deliver``): claim, send with no
+transaction open, record. A lease whose worker died runs out and the sweep
+(``outbox_resume``) sends the message again with the same event id, which
+receivers use to drop a duplicate (webhooks: ``X-Takedown-Event-Id`` and the
+body's ``id``).
+
 Every attempt is logged (OutboxAttempt): when, how long, the receiver's HTTP
 status and answer, or the error. A webhook to an endpoint disabled since the
 message was queued, or answered 410 Gone (which disables the endpoint), is
@@ -15,6 +21,7 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from takedown.models import Case, Complaint, OutboxAttempt, OutboxMessage
@@ -28,6 +35,10 @@ MAX_ATTEMPTS = 12
 BACKOFF_CAP = datetime.timedelta(hours=1)
 # The start of a receiver's answer kept in the delivery log.
 RESPONSE_EXCERPT_CHARS = 1000
+# The delivery task's hard time limit (takedown.tasks): no worker's send outlives it.
+DELIVER_TIME_LIMIT_SECONDS = 90
+# Added to a lease for the claim's and the record's transactions around the send.
+LEASE_MARGIN = datetime.timedelta(seconds=30)
 
 
 def email_queue(
@@ -68,83 +79,154 @@ def queue_delivery(message_id: int) -> None:
         )
 
 
-def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
-    """Send one pending message; on failure schedule the next attempt. Idempotent."""
-    with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            # Not before its time: a duplicate task must not skip the backoff.
-            .filter(
-                pk=message_id,
-                status=OutboxMessage.Status.PENDING,
-                next_attempt_at__lte=timezone.now(),
-            )
-            .first()
-        )
-        if message is None:
-            return None  # sent already, given up, or being sent by another worker
-        message.attempts += 1
-        started_at = timezone.now()
-        clock = time.monotonic()
-        attempt = _Attempt(number=message.attempts)
-        try:
-            sent = _send(message)
-        except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.last_status_code = getattr(exc, "status_code", None)
-            attempt.error = message.last_error
-            attempt.excerpt = getattr(exc, "excerpt", "")
-            if isinstance(exc, WebhookGone) or message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxMessage.Status.FAILED
-                if isinstance(exc, WebhookGone) and exc.status_code == 410 and message.endpoint_id:
-                    webhook_endpoint_gone(endpoint_id=message.endpoint_id, reason=str(exc))
-            else:
-                delay = min(BACKOFF_CAP, datetime.timedelta(minutes=2 ** (message.attempts - 1)))
-                message.next_attempt_at = timezone.now() + delay
-            logger.warning("outbox message %s failed: %s", message.pk, message.last_error)
-        else:
-            message.status = OutboxMessage.Status.SENT
-            message.sent_at = timezone.now()
-            message.last_error = ""
-            message.last_status_code = sent.status_code
-            attempt.ok = True
-            attempt.excerpt = sent.excerpt
-        message.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "sent_at",
-                "last_error",
-                "last_status_code",
-                "updated_at",
-            ]
-        )
-        OutboxAttempt.objects.create(
-            message=message,
-            number=attempt.number,
-            started_at=started_at,
-            duration_ms=int((time.monotonic() - clock) * 1000),
-            ok=attempt.ok,
-            status_code=message.last_status_code,
-            error=attempt.error,
-            response_excerpt=attempt.excerpt[:RESPONSE_EXCERPT_CHARS],
-        )
-    return message
-
-
-@dataclass
-class _Attempt:
-    number: int
-    ok: bool = False
-    error: str = ""
-    excerpt: str = ""
-
-
 @dataclass(frozen=True)
 class _Sent:
     status_code: int | None = None
     excerpt: str = ""
+
+
+def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
+    """Send one due message under a lease; record the outcome; on failure schedule a retry.
+
+    Three steps, so that no transaction or row lock is held while a slow
+    receiver keeps the connection open: claim the message (a conditional
+    update in a short transaction: one more attempt, ``leased_until`` set),
+    send with no transaction open, then record the outcome in a second short
+    transaction, only if the lease is still ours (the message is still
+    pending at this attempt number). A worker that dies between the send and
+    the record leaves the lease to expire; the sweep then sends again, with
+    the same event id, so a receiver drops the duplicate: delivery is at
+    least once, and exactly once unless a worker dies mid-send.
+    Returns None when there is nothing to send (sent, given up, not due, or
+    leased by another worker).
+    """
+    claimed = _claim(message_id)
+    if claimed is None:
+        return None
+    message, lease_end = claimed
+    started_at = timezone.now()
+    clock = time.monotonic()
+    try:
+        sent = _send(message)
+    except Exception as exc:  # noqa: BLE001 - any failure is retried, and recorded
+        return _record(message, lease_end, started_at, clock, failure=exc)
+    return _record(message, lease_end, started_at, clock, sent=sent)
+
+
+def lease_duration() -> datetime.timedelta:
+    """How long a claimed message is left to its worker before the sweep takes it over.
+
+    Longer than any send can last: a webhook is two connections at most
+    (``webhook_send`` tries once more on a dropped kept-alive connection),
+    each with a connect and a read timeout; a worker's send is also cut by the
+    delivery task's hard time limit. LEASE_MARGIN covers the two short
+    transactions around the send.
+    """
+    webhook = 4 * float(settings.TAKEDOWN_WEBHOOK_TIMEOUT_SECONDS)
+    return datetime.timedelta(seconds=max(webhook, DELIVER_TIME_LIMIT_SECONDS)) + LEASE_MARGIN
+
+
+def _claim(message_id: int) -> tuple[OutboxMessage, datetime.datetime] | None:
+    """Take the lease of a due message: (the message, the lease's end), or None.
+
+    A conditional update, so two workers racing for one message claim it
+    once (PostgreSQL re-checks the condition on the row the first one
+    updated). ``next_attempt_at`` moves to the lease's end too, so the sweep's
+    due query finds a message whose worker died once its lease has run out.
+    """
+    now = timezone.now()
+    lease_end = now + lease_duration()
+    with transaction.atomic():
+        claimed = (
+            OutboxMessage.objects.filter(
+                pk=message_id,
+                status=OutboxMessage.Status.PENDING,
+                # Not before its time: a duplicate task must not skip the backoff.
+                next_attempt_at__lte=now,
+            )
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+            .update(
+                attempts=F("attempts") + 1,
+                leased_until=lease_end,
+                next_attempt_at=lease_end,
+                updated_at=now,
+            )
+        )
+        if not claimed:
+            return None  # sent already, given up, not due, or leased by another worker
+        message = OutboxMessage.objects.select_related("endpoint").get(pk=message_id)
+    return message, lease_end
+
+
+def _record(
+    message: OutboxMessage,
+    lease_end: datetime.datetime,
+    started_at: datetime.datetime,
+    clock: float,
+    *,
+    sent: _Sent | None = None,
+    failure: Exception | None = None,
+) -> OutboxMessage:
+    """Write the attempt to the delivery log and, if the lease is still ours, its outcome."""
+    duration_ms = int((time.monotonic() - clock) * 1000)
+    number = message.attempts
+    status_code: int | None = getattr(sent if sent is not None else failure, "status_code", None)
+    now = timezone.now()
+    changes: dict[str, object] = {"leased_until": None, "updated_at": now}
+    if sent is not None:
+        changes.update(
+            status=OutboxMessage.Status.SENT,
+            sent_at=now,
+            last_error="",
+            last_status_code=status_code,
+        )
+        error, excerpt = "", sent.excerpt
+    else:
+        error = f"{type(failure).__name__}: {failure}"[:2000]
+        excerpt = getattr(failure, "excerpt", "")
+        changes.update(last_error=error, last_status_code=status_code)
+        if isinstance(failure, WebhookGone) or number >= MAX_ATTEMPTS:
+            changes["status"] = OutboxMessage.Status.FAILED
+        else:
+            delay = min(BACKOFF_CAP, datetime.timedelta(minutes=2 ** (number - 1)))
+            changes["next_attempt_at"] = now + delay
+        logger.warning("outbox message %s failed: %s", message.pk, error)
+    with transaction.atomic():
+        ours = OutboxMessage.objects.filter(
+            pk=message.pk,
+            status=OutboxMessage.Status.PENDING,
+            attempts=number,
+            leased_until=lease_end,
+        ).update(**changes)
+        if ours:
+            for name, value in changes.items():
+                setattr(message, name, value)
+            if (
+                isinstance(failure, WebhookGone)
+                and failure.status_code == 410
+                and message.endpoint_id
+            ):
+                webhook_endpoint_gone(endpoint_id=message.endpoint_id, reason=str(failure))
+        else:
+            # The lease ran out and another worker took the message over: its
+            # outcome counts; this attempt is only logged.
+            logger.warning(
+                "outbox message %s: attempt %s ended after its lease; outcome not recorded",
+                message.pk,
+                number,
+            )
+            message.refresh_from_db()
+        OutboxAttempt.objects.create(
+            message=message,
+            number=number,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            ok=sent is not None,
+            status_code=status_code,
+            error=error,
+            response_excerpt=excerpt[:RESPONSE_EXCERPT_CHARS],
+        )
+    return message
 
 
 def _send(message: OutboxMessage) -> _Sent:
@@ -164,7 +246,7 @@ def _send(message: OutboxMessage) -> _Sent:
 
 
 def outbox_resume(*, limit: int = 1000) -> int:
-    """Queue pending messages that are due (a lost task, a retry's time): the sweep."""
+    """Queue pending messages that are due (a lost task, a retry's time, a lease run out): the sweep."""
     ids = list(
         OutboxMessage.objects.filter(
             status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now()

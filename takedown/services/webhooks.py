@@ -384,6 +384,8 @@ def webhook_delivery_retry(*, actor, message: OutboxMessage) -> OutboxMessage:
         locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if locked.status == OutboxMessage.Status.SENT:
             raise DomainError("This delivery was received already; there is nothing to retry.")
+        if locked.leased_until is not None and locked.leased_until > timezone.now():
+            raise DomainError("This delivery is being sent now; see its outcome in a moment.")
         if not WebhookEndpoint.objects.filter(pk=message.endpoint.pk, active=True).exists():
             raise DomainError("This webhook is disabled; its deliveries are not retried.")
         locked.status = OutboxMessage.Status.PENDING

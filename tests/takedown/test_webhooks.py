@@ -22,6 +22,7 @@ from takedown.services import outbox
 from takedown.services.cases import Decision, case_decide
 from takedown.services.complaints import complaint_file
 from takedown.services.webhooks import (
+    webhook_delivery_retry,
     webhook_endpoint_create,
     webhook_endpoint_disable,
     webhook_endpoint_rotate_secret,
@@ -528,3 +529,23 @@ def test_the_admin_shows_a_new_webhook_s_secret_once_and_rotates_it(
     old = endpoint.secret
     endpoint.refresh_from_db()
     assert endpoint.secret != old and endpoint.secret in rotated.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_webhook_being_sent_cannot_be_retried_by_hand_meanwhile(
+    world, cases, receiver, allow_loopback, django_capture_on_commit_callbacks
+):
+    # given a webhook delivery that failed once and is now being sent again
+    webhook_endpoint_create(
+        actor=world.platform_a.admin, platform=world.platform_a.platform, url=receiver.url
+    )
+    receiver.status = 500
+    decide(world, cases[0], REMOVE, django_capture_on_commit_callbacks)
+    message = OutboxMessage.objects.get(channel="webhook")
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert outbox._claim(message.pk) is not None
+    # when the platform's administrator asks for a retry now
+    with pytest.raises(DomainError, match="being sent now"):
+        webhook_delivery_retry(actor=world.platform_a.admin, message=message)
+    # then nothing was sent twice
+    assert len(receiver.requests) == 1
