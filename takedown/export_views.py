@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -11,10 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rightsholders.models import Organisation
 from takedown.access import access_for
 from takedown.errors import DomainError, NotPermitted
+from takedown.models.background import background_file_response
 from takedown.models.privacy import DataExport
 from takedown.services.data_export import data_export_request
-
-IN_PROGRESS = (DataExport.Status.PENDING, DataExport.Status.RUNNING)
 
 
 def _exports_of(request: HttpRequest):
@@ -50,7 +49,6 @@ def export_list(request: HttpRequest) -> HttpResponse:
         {
             "organisations": organisations,
             "exports": _exports_of(request)[:20],
-            "in_progress": IN_PROGRESS,
         },
     )
 
@@ -60,9 +58,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
 def export_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """One export's row, polled while it is being built."""
     export = get_object_or_404(_exports_of(request), pk=pk)
-    return render(
-        request, "takedown/_data_export_row.html", {"export": export, "in_progress": IN_PROGRESS}
-    )
+    return render(request, "takedown/_data_export_row.html", {"export": export})
 
 
 @login_required
@@ -70,9 +66,8 @@ def export_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
     """The ZIP, for the members of the organisation it belongs to."""
     export = get_object_or_404(_exports_of(request), pk=pk)
-    if export.status != DataExport.Status.DONE or not export.file:
-        raise Http404(_("This export is not ready."))
-    name = f"{export.organisation.slug or export.organisation_id}-data-{export.pk}.zip"
-    return FileResponse(
-        export.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip"
+    return background_file_response(
+        export,
+        filename=f"{export.organisation.slug or export.organisation_id}-data-{export.pk}.zip",
+        not_ready=_("This export is not ready."),
     )

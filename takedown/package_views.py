@@ -7,7 +7,7 @@ Who may do what is decided in takedown.services.packages (``package_audience``,
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from takedown.errors import NotPermitted
-from takedown.models import Case, Complaint, EvidencePackage
+from takedown.models import Case, Complaint
+from takedown.models.background import background_file_response
 from takedown.selectors import case_get, complaint_get
 from takedown.services.packages import (
     package_filename,
@@ -121,13 +122,8 @@ def package_status(request: HttpRequest, pk: int) -> HttpResponse:
 def package_download(request: HttpRequest, pk: int) -> FileResponse:
     """Stream the ZIP; only a package stored whole (ready) has a file to give."""
     package = package_get(request.user, pk)
-    if package.status != EvidencePackage.Status.READY or not package.file:
-        raise Http404(_("This evidence package is not ready."))
-    response = FileResponse(
-        package.file.open("rb"),
-        as_attachment=True,
+    return background_file_response(
+        package,
         filename=package_filename(package),
-        content_type="application/zip",
+        not_ready=_("This evidence package is not ready."),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -6,7 +6,7 @@ the notifier's members and agents theirs without the seller's personal data;
 anyone else is refused, another tenant's case or package is a 404.
 """
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from takedown.errors import NotPermitted
 from takedown.models import EvidencePackage
+from takedown.models.background import background_file_response
 from takedown.selectors import case_get
 from takedown.services.packages import package_filename, package_get, package_request
 
@@ -95,13 +96,10 @@ class EvidencePackageFile(APIView):
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         package = package_get(request.user, pk)
-        if package.status != EvidencePackage.Status.READY or not package.file:
-            raise Http404("This evidence package is not ready.")
-        return FileResponse(
-            package.file.open("rb"),
-            as_attachment=True,
+        return background_file_response(
+            package,
             filename=package_filename(package),
-            content_type="application/zip",
+            not_ready="This evidence package is not ready.",
         )
 
 

@@ -1,5 +1,6 @@
 """Models of the takedown domain: people who log in, and complaint -> case -> decision."""
 
+from .background import BackgroundFile
 from .complaints import (
     Case,
     CaseEvent,
@@ -21,6 +22,7 @@ from .webhooks import PlatformDecision, PlatformDecisionSequence, WebhookEndpoin
 
 __all__ = [
     "Appeal",
+    "BackgroundFile",
     "CounterNotice",
     "SellerWarning",
     "Strike",

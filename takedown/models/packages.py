@@ -13,17 +13,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from takedown.db import TimeStampedModel
+from .background import BackgroundFile
 
 
-class EvidencePackage(TimeStampedModel):
+class EvidencePackage(BackgroundFile):
     """One build of an evidence package, with its progress and, once ready, its file."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        BUILDING = "building", _("Building")
-        READY = "ready", _("Ready")
-        FAILED = "failed", _("Failed")
 
     class Audience(models.TextChoices):
         # Moderators of the case's platform and the operator's: everything.
@@ -51,17 +45,10 @@ class EvidencePackage(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="evidence_packages",
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
-    # Steps of the build done and planned (files written), for the progress bar.
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
-    # Set only once the whole ZIP is in storage: never a half-written file.
+    # The requester's language when asked (a code of settings.LANGUAGES): the report's.
+    language = models.CharField(max_length=16, blank=True)
+    # Set only once the whole ZIP is in storage (BackgroundFile.mark_ready).
     file = models.FileField(upload_to="evidence/packages/%Y/%m/", blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -78,13 +65,3 @@ class EvidencePackage(TimeStampedModel):
     def __str__(self) -> str:
         what = f"case {self.case_id}" if self.case_id else f"complaint {self.complaint_id}"
         return f"evidence package {self.pk} of {what}: {self.status}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.READY:
-            return 100
-        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.BUILDING)

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .background import BackgroundFile
+
 
 class PersonalDataAccess(models.Model):
     """A request that showed a moderator unmasked personal data: who, when, what, where."""
@@ -35,11 +37,7 @@ class PersonalDataAccess(models.Model):
 
 
 class ErasureRecord(models.Model):
-    """Personal data erased on request: what, when, by whom, why; never the erased values.
-
-    Each record is appended to the evidence ledger (kind "erasure") in the
-    erasure's transaction, so an edited or deleted record fails ``verify_evidence``.
-    """
+    """Personal data erased on request: what, when, by whom, why; never the erased values."""
 
     class Subject(models.TextChoices):
         SELLER = "seller", _("A seller")
@@ -69,19 +67,12 @@ class ErasureRecord(models.Model):
 class PurgedObject(models.Model):
     """A ledger object deleted at the end of its retention period; its entry stays.
 
-    Each purge batch appends a ledger entry (kind "purge", object id
-    ``batch``) hashing its rows with their objects' entry hashes, in the
-    transaction of the deletion. ``verify_evidence`` accepts a missing object
-    only when it is listed here in a batch the chain holds, and fails on a row
-    no chained batch covers or a batch whose rows changed.
+    ``verify_evidence`` accepts a missing object only when it is listed here.
     """
 
     kind = models.CharField(max_length=16)  # LedgerEntry.Kind
     object_id = models.BigIntegerField()
     purged_at = models.DateTimeField(default=timezone.now)
-    # The purge's ledger entry's object id; numbered under the ledger head's
-    # lock (takedown.services.evidence.ledger_purge_record). None: chained by nobody.
-    batch = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["kind", "object_id"]
@@ -93,14 +84,11 @@ class PurgedObject(models.Model):
         return f"{self.kind} {self.object_id} purged {self.purged_at:%Y-%m-%d}"
 
 
-class DataExport(models.Model):
-    """A rights holder's export of all its data: a ZIP built by a Celery task."""
+class DataExport(BackgroundFile):
+    """A rights holder's export of all its data: a ZIP built by a Celery task.
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Being built")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
+    Its progress counts the kinds written (takedown.services.data_export.KINDS).
+    """
 
     organisation = models.ForeignKey(
         "rightsholders.Organisation", on_delete=models.CASCADE, related_name="data_exports"
@@ -108,15 +96,7 @@ class DataExport(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    # Kinds written so far out of ``total``: the progress bar.
-    done = models.PositiveSmallIntegerField(default=0)
-    total = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)
-    size = models.PositiveBigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

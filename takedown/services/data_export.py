@@ -4,8 +4,8 @@ The ZIP holds one JSON file per kind (``KINDS``) and the files behind them
 (proof documents, registered images, letters of authorisation, complaint
 evidence) under ``files/``. What others said is there as the rights holder
 may see it: a case's events meant for the notifier, counter-notices with the
-seller's contact masked (takedown.privacy). ``done`` counts the kinds
-written, for the progress bar.
+seller's contact masked (takedown.privacy). The progress counts the kinds
+written.
 """
 
 import datetime
@@ -17,7 +17,6 @@ import zipfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -36,6 +35,7 @@ from takedown.models import (
     CounterNotice,
     StatementOfReasons,
 )
+from takedown.models.background import background_build
 from takedown.models.privacy import DataExport
 from takedown.privacy import PERSONAL_FIELDS, mask
 from takedown.selectors import NOTIFIER_EVENT_ACTIONS
@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 # An export is built at most this often per organisation: each reads all its rows.
 MIN_MINUTES_BETWEEN = 10
+# A build started longer ago than this (the task's hard time limit, 1860 s) was lost
+# with its worker: a redelivered task may take it over.
+BUILD_STALE = datetime.timedelta(minutes=35)
 
 
 def may_export(user: Any, organisation: Organisation) -> bool:
@@ -66,7 +69,7 @@ def data_export_request(*, actor: Any, organisation: Organisation) -> DataExport
             "use that one, or wait."
         )
     export = DataExport.objects.create(
-        organisation=organisation, requested_by=actor, total=len(KINDS)
+        organisation=organisation, requested_by=actor, progress_total=len(KINDS)
     )
 
     def queue() -> None:
@@ -80,43 +83,28 @@ def data_export_request(*, actor: Any, organisation: Organisation) -> DataExport
 
 def data_export_build(*, export_id: int) -> DataExport | None:
     """Build the ZIP of one export; a missing or already claimed export returns as it is."""
-    claimed = DataExport.objects.filter(pk=export_id, status=DataExport.Status.PENDING).update(
-        status=DataExport.Status.RUNNING
+    return background_build(
+        DataExport, export_id, _build, stale=BUILD_STALE, related=["organisation"]
     )
-    export = DataExport.objects.filter(pk=export_id).select_related("organisation").first()
-    if export is None or not claimed:
-        return export
-    try:
-        with tempfile.TemporaryFile() as handle:
-            with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-                for number, (name, rows_of) in enumerate(KINDS, start=1):
-                    rows, files = rows_of(export.organisation)
-                    archive.writestr(
-                        f"{name}.json",
-                        json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1),
-                    )
-                    for arcname, field_file in files:
-                        with field_file.open("rb") as source:
-                            archive.writestr(f"files/{arcname}", source.read())
-                    DataExport.objects.filter(pk=export.pk).update(done=number)
-            handle.seek(0)
-            slug = export.organisation.slug or str(export.organisation_id)
-            # A random part: the name is not guessable from the organisation and the id.
-            name = f"exports/{slug}-{export.pk}-{secrets.token_hex(8)}.zip"
-            export.file.save(name, File(handle), save=False)
-            export.size = export.file.size
-    except Exception as exc:
-        logger.exception("data export %s failed", export.pk)
-        DataExport.objects.filter(pk=export.pk).update(
-            status=DataExport.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        export.refresh_from_db()
-        return export
-    export.status = DataExport.Status.DONE
-    export.done = len(KINDS)
-    export.finished_at = timezone.now()
-    export.save(update_fields=["file", "size", "status", "done", "finished_at"])
-    return export
+
+
+def _build(export: DataExport) -> None:
+    export.mark_progress(0, len(KINDS))
+    with tempfile.TemporaryFile() as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+            for number, (name, rows_of) in enumerate(KINDS, start=1):
+                rows, files = rows_of(export.organisation)
+                archive.writestr(
+                    f"{name}.json",
+                    json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1),
+                )
+                for arcname, field_file in files:
+                    with field_file.open("rb") as source:
+                        archive.writestr(f"files/{arcname}", source.read())
+                export.mark_progress(number)
+        slug = export.organisation.slug or str(export.organisation_id)
+        # A random part: the name is not guessable from the organisation and the id.
+        export.mark_ready(handle, f"exports/{slug}-{export.pk}-{secrets.token_hex(8)}.zip")
 
 
 # One function per kind: (rows as JSON values, [(name in the ZIP, FieldFile)]).

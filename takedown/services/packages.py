@@ -41,11 +41,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.core.files import File
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
@@ -66,6 +66,7 @@ from takedown.models import (
     LedgerHead,
     StatementOfReasons,
 )
+from takedown.models.background import background_build
 from takedown.selectors import _notifier_events_q, _notifier_q, case_get, complaint_get
 from takedown.services.evidence import (
     REASON_SALT,
@@ -156,7 +157,12 @@ def package_request(
     audience = package_audience(actor, case=case, complaint=complaint)
     with transaction.atomic():
         package = EvidencePackage.objects.create(
-            requested_by=actor, audience=audience, case=case, complaint=complaint
+            requested_by=actor,
+            audience=audience,
+            case=case,
+            complaint=complaint,
+            # The page's language (the user's choice): the report is written in it.
+            language=translation.get_language() or settings.LANGUAGE_CODE,
         )
         transaction.on_commit(lambda: _enqueue(package.pk))
     return package
@@ -202,33 +208,20 @@ def package_build(*, package_id: int) -> EvidencePackage | None:
     Idempotent: a package already built, or being built by a live worker, is
     left alone. A failure is recorded on the package with its reason.
     """
-    now = timezone.now()
-    claimed = EvidencePackage.objects.filter(
-        Q(status=EvidencePackage.Status.QUEUED)
-        | Q(status=EvidencePackage.Status.BUILDING, started_at__lt=now - BUILD_STALE),
-        pk=package_id,
-    ).update(status=EvidencePackage.Status.BUILDING, started_at=now, progress_done=0)
-    if not claimed:
-        return EvidencePackage.objects.filter(pk=package_id).first()
-    package = EvidencePackage.objects.select_related(
-        "case__complaint", "complaint", "requested_by"
-    ).get(pk=package_id)
-    try:
-        _build(package)
-    except Exception as exc:
-        logger.exception("evidence package %s failed", package_id)
-        package.status = EvidencePackage.Status.FAILED
-        package.error = f"{type(exc).__name__}: {exc}"[:2000]
-        package.finished_at = timezone.now()
-        package.save(update_fields=["status", "error", "finished_at", "updated_at"])
-    return package
+    return background_build(
+        EvidencePackage,
+        package_id,
+        _build,
+        stale=BUILD_STALE,
+        related=["case__complaint", "complaint", "requested_by"],
+    )
 
 
 def _build(package: EvidencePackage) -> None:
     contents = _gather(package)
     records = _records(contents)
     total = len(contents.files) + len(records) + len(contents.images) + 3
-    EvidencePackage.objects.filter(pk=package.pk).update(progress_total=total)
+    package.mark_progress(0, total)
     tmp_dir = Path(tempfile.mkdtemp(prefix="evidence-package-"))
     try:
         zip_path = tmp_dir / "package.zip"
@@ -245,7 +238,7 @@ def _build(package: EvidencePackage) -> None:
                 )
                 done += 1
                 if done % PROGRESS_EVERY == 0:
-                    EvidencePackage.objects.filter(pk=package.pk).update(progress_done=done)
+                    package.mark_progress(done)
 
             for path, data in records:
                 add(path, data)
@@ -258,30 +251,11 @@ def _build(package: EvidencePackage) -> None:
             manifest = _manifest(package, contents, manifest_files)
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
             done += 1
-        digest = _file_sha256(zip_path)
         name = f"evidence-{_scope_label(package)}-{package.pk}.zip"
         with zip_path.open("rb") as handle:
-            # Moved into storage whole: the row names the file only once it is all there.
-            package.file.save(name, File(handle, name=name), save=False)
-        package.sha256 = digest
-        package.size = zip_path.stat().st_size
+            package.mark_ready(handle, name)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    package.status = EvidencePackage.Status.READY
-    package.progress_done = package.progress_total = total
-    package.finished_at = timezone.now()
-    package.save(
-        update_fields=[
-            "file",
-            "sha256",
-            "size",
-            "status",
-            "progress_done",
-            "progress_total",
-            "finished_at",
-            "updated_at",
-        ]
-    )
     logger.info(
         "evidence package %s ready: %s files, %s bytes, sha256 %s",
         package.pk,
@@ -295,14 +269,6 @@ def _scope_label(package: EvidencePackage) -> str:
     if package.case_id is not None:
         return f"case-{package.case_id}"
     return get_valid_filename(package.complaint.reference if package.complaint else "complaint")
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _image_path(digest: str, data: bytes) -> str:
@@ -594,48 +560,93 @@ def _p(text: Any) -> str:
     return escape(str(text if text is not None else "")).replace("\n", "<br/>")
 
 
+# Languages whose report needs a CJK font: ReportLab's built-in CID font, no file needed.
+CJK_FONT = "STSong-Light"
+CJK_LANGUAGES = ("zh",)
+
+
+def _report_font(language: str) -> str | None:
+    """The font the report is written in for ``language``; None for ReportLab's default."""
+    if not language.lower().startswith(CJK_LANGUAGES):
+        return None
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    return CJK_FONT
+
+
 def report_pdf(contents: Contents, *, page_compression: int = 1) -> bytes:
     """A readable report of the package: what it covers, each case, its history and pictures.
 
+    Written in the language the package was asked in (``EvidencePackage.language``).
     Every text from the database is escaped before it reaches ReportLab's
     Paragraph markup, and pictures are passed as in-memory bytes from the
     package: nothing is fetched from a URL or read from a path named in the data.
     """
+    language = contents.package.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _report_pdf(contents, font=_report_font(language), page_compression=page_compression)
+
+
+def _report_pdf(contents: Contents, *, font: str | None, page_compression: int) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table
 
     styles = getSampleStyleSheet()
+    if font is not None:
+        for name in ("Title", "Normal", "Heading2", "Heading3", "Italic"):
+            styles[name].fontName = font
+    table_style = [("FONTNAME", (0, 0), (-1, -1), font)] if font is not None else []
     buffer = io.BytesIO()
+    package = contents.package
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
         pageCompression=page_compression,
-        title=f"Evidence package {contents.package.pk}",
-        author="Counterfeit takedown workbench",
+        title=_("Evidence package %(number)s") % {"number": package.pk},
+        author=_("Counterfeit takedown workbench"),
+        lang=package.language or settings.LANGUAGE_CODE,
     )
     complaint = contents.complaint
     story: list[Any] = [
-        Paragraph(_p(f"Evidence package {contents.package.pk}"), styles["Title"]),
+        Paragraph(_p(_("Evidence package %(number)s") % {"number": package.pk}), styles["Title"]),
         Paragraph(
             _p(
-                f"Complaint {complaint.reference} by {complaint.rights_holder.name}, "
-                f"filed {_iso(complaint.created_at)}. Reason: {complaint.get_reason_display()}."
+                _("Complaint %(reference)s by %(holder)s, filed %(filed)s. Reason: %(reason)s.")
+                % {
+                    "reference": complaint.reference,
+                    "holder": complaint.rights_holder.name,
+                    "filed": _iso(complaint.created_at),
+                    "reason": complaint.get_reason_display(),
+                }
             ),
             styles["Normal"],
         ),
         Paragraph(_p(complaint.explanation), styles["Normal"]),
         Spacer(1, 4 * mm),
-        Paragraph(_p("Rights relied on"), styles["Heading2"]),
+        Paragraph(_p(_("Rights relied on")), styles["Heading2"]),
     ]
     for right in contents.rights:
         story.append(
             Paragraph(
                 _p(
-                    f"{right.name} ({right.get_kind_display()}), {right.get_office_display()} "
-                    f"no. {right.registration_number}, valid {right.valid_from} to "
-                    f"{right.valid_until}; holder {right.rights_holder.name}."
+                    _(
+                        "%(name)s (%(kind)s), %(office)s no. %(number)s, valid %(start)s to "
+                        "%(end)s; holder %(holder)s."
+                    )
+                    % {
+                        "name": right.name,
+                        "kind": right.get_kind_display(),
+                        "office": right.get_office_display(),
+                        "number": right.registration_number,
+                        "start": right.valid_from,
+                        "end": right.valid_until,
+                        "holder": right.rights_holder.name,
+                    }
                 ),
                 styles["Normal"],
             )
@@ -644,29 +655,42 @@ def report_pdf(contents: Contents, *, page_compression: int = 1) -> bytes:
         listing = case.listing
         story += [
             Spacer(1, 4 * mm),
-            Paragraph(_p(f"Case {case.pk}: {case.get_status_display()}"), styles["Heading2"]),
             Paragraph(
                 _p(
-                    f"Listing {listing.external_id} on {case.platform.organisation.name}: "
-                    f"{listing.title}"
+                    _("Case %(number)s: %(status)s")
+                    % {"number": case.pk, "status": case.get_status_display()}
+                ),
+                styles["Heading2"],
+            ),
+            Paragraph(
+                _p(
+                    _("Listing %(id)s on %(platform)s: %(title)s")
+                    % {
+                        "id": listing.external_id,
+                        "platform": case.platform.organisation.name,
+                        "title": listing.title,
+                    }
                 ),
                 styles["Normal"],
             ),
-            Paragraph(_p(f"URL (as received, not visited): {listing.url}"), styles["Normal"]),
+            Paragraph(
+                _p(_("URL (as received, not visited): %(url)s") % {"url": listing.url}),
+                styles["Normal"],
+            ),
         ]
-        rows = [["Ledger #", "Taken at", "Step", "Content SHA-256"]]
+        rows = [[_("Ledger #"), _("Taken at"), _("Step"), _("Content SHA-256")]]
         for snapshot, entry in contents.snapshots.get(case.pk, []):
             rows.append(
                 [
                     str(entry.sequence) if entry else "-",
                     _iso(snapshot.taken_at) or "",
                     snapshot.get_action_display(),
-                    (entry.content_sha256[:32] + "…") if entry else "not in the ledger",
+                    (entry.content_sha256[:32] + "…") if entry else _("not in the ledger"),
                 ]
             )
         story += [
-            Paragraph(_p("Snapshots"), styles["Heading3"]),
-            Table(rows, repeatRows=1),
+            Paragraph(_p(_("Snapshots")), styles["Heading3"]),
+            Table(rows, repeatRows=1, style=table_style),
         ]
         shown = 0
         for snapshot, _entry in contents.snapshots.get(case.pk, []):
@@ -678,9 +702,12 @@ def report_pdf(contents: Contents, *, page_compression: int = 1) -> bytes:
                 shown += 1
                 story += [
                     Image(io.BytesIO(data), width=40 * mm, height=40 * mm, kind="proportional"),
-                    Paragraph(_p(f"Image copy SHA-256 {digest}"), styles["Normal"]),
+                    Paragraph(
+                        _p(_("Image copy SHA-256 %(digest)s") % {"digest": digest}),
+                        styles["Normal"],
+                    ),
                 ]
-        story.append(Paragraph(_p("History"), styles["Heading3"]))
+        story.append(Paragraph(_p(_("History")), styles["Heading3"]))
         for event, entry in contents.events.get(case.pk, []):
             line = (
                 f"#{entry.sequence if entry else '-'} {_iso(event.created_at)} "
@@ -691,11 +718,13 @@ def report_pdf(contents: Contents, *, page_compression: int = 1) -> bytes:
                 story.append(Paragraph(_p(event.reason), styles["Italic"]))
     story += [
         Spacer(1, 4 * mm),
-        Paragraph(_p("How to verify"), styles["Heading2"]),
+        Paragraph(_p(_("How to verify")), styles["Heading2"]),
         Paragraph(
             _p(
-                "Run: python verify_package.py <package.zip>. It checks every file against "
-                "manifest.json and each snapshot and event against its ledger entry."
+                _(
+                    "Run: python verify_package.py <package.zip>. It checks every file against "
+                    "manifest.json and each snapshot and event against its ledger entry."
+                )
             ),
             styles["Normal"],
         ),

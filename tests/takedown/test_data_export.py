@@ -1,10 +1,14 @@
 """A rights holder exports all its data: a ZIP built by a task, downloaded by its members only."""
 
+import base64
+import hashlib
+import importlib
 import io
 import json
 import zipfile
 
 import pytest
+from django.apps import apps as django_apps
 
 from takedown.models import DataExport
 from takedown.services.remedies import counter_notice_file
@@ -39,14 +43,23 @@ def test_a_member_exports_its_organisation_s_data_and_downloads_the_zip(
         client, holder.member, holder.organisation, django_capture_on_commit_callbacks
     )
     # then it is built, every kind written
-    assert export.status == DataExport.Status.DONE
-    assert (export.done, export.total) == (9, 9)
+    assert export.status == DataExport.Status.READY
+    assert (export.progress_done, export.progress_total) == (9, 9)
     # and the list shows the download link
     assert f"/exports/{export.pk}/download/" in client.get("/exports/").content.decode()
     # and the ZIP holds one JSON per kind and the files behind them
     response = client.get(f"/exports/{export.pk}/download/")
     assert response.status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    body = b"".join(response.streaming_content)
+    # with its SHA-256 (RFC 9530) and no type sniffing
+    assert export.sha256 == hashlib.sha256(body).hexdigest() and export.size == len(body)
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert response["Repr-Digest"] == f"sha-256=:{digest}:"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{holder.organisation.slug}-data-{export.pk}.zip"'
+    )
+    archive = zipfile.ZipFile(io.BytesIO(body))
     names = set(archive.namelist())
     assert {
         "organisation.json",
@@ -112,3 +125,16 @@ def test_the_progress_row_polls_while_the_export_is_built_and_a_second_request_w
     response = client.post("/exports/", {"organisation": holder.organisation.pk}, follow=True)
     assert "An export was requested less than 10 minutes ago" in response.content.decode()
     assert DataExport.objects.count() == 1
+
+
+def test_the_migration_gives_old_exports_the_shared_status_names(world):
+    migration = importlib.import_module("takedown.migrations.0014_background_files")
+    # given exports saved under the old names
+    export = DataExport.objects.create(organisation=world.holder_a.organisation)
+    old_to_new = {"pending": "queued", "running": "building", "done": "ready", "failed": "failed"}
+    for old, new in old_to_new.items():
+        DataExport.objects.filter(pk=export.pk).update(status=old)
+        # when the migration maps them
+        migration.exports_forward(django_apps, None)
+        # then each has the name evidence packages use
+        assert DataExport.objects.get(pk=export.pk).status == new

@@ -1,5 +1,6 @@
 """Evidence packages: built in a task, verifiable offline, filtered per audience, tenant-safe."""
 
+import base64
 import hashlib
 import http.server
 import io
@@ -335,6 +336,10 @@ def test_pages_build_poll_and_download(world, case, client, django_capture_on_co
     assert download["Content-Type"] == "application/zip"
     assert f'filename="evidence-case-{case.pk}-{ready.pk}' in download["Content-Disposition"]
     assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == ready.sha256
+    # with its SHA-256 for the client to check (RFC 9530), and no type sniffing
+    digest = base64.b64encode(bytes.fromhex(ready.sha256)).decode()
+    assert download["Repr-Digest"] == f"sha-256=:{digest}:"
+    assert download["X-Content-Type-Options"] == "nosniff"
 
 
 def test_other_tenants_and_other_audiences_get_nothing(
@@ -379,6 +384,7 @@ def test_the_api_builds_follows_and_downloads_a_package(
     assert detail["download"] == f"/api/v1/evidence-packages/{package_id}/file"
     download = api.get(detail["download"])
     assert download["Content-Type"] == "application/zip"
+    assert download["X-Content-Type-Options"] == "nosniff"
     assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == detail["sha256"]
     # another tenant finds nothing; a platform's staff who do not moderate are refused
     api.force_login(world.holder_b.admin)
@@ -409,3 +415,31 @@ def test_progress_is_recorded_while_the_package_is_built(
     assert status == "building"
     assert 0 < done == total - 2  # the report and the manifest were still to come
     assert package.progress_done == package.progress_total == total
+
+
+def test_the_report_is_written_in_the_language_the_package_was_asked_in(
+    world, case, client, django_capture_on_commit_callbacks
+):
+    # given a moderator whose pages are in Chinese
+    client.force_login(world.platform_a.moderator)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    # when they ask for the case's package
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/evidence-packages/cases/{case.pk}/build/")
+    package = EvidencePackage.objects.get()
+    # then its report is in Chinese, headings and labels, in a font that has the glyphs
+    assert package.language == "zh-hans"
+    report = unpacked(package)["report.pdf"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
+    assert "所依据的权利" in text and "Rights relied on" not in text
+    assert "已下架" in text  # the case's status, removed
+    assert b"/BaseFont /STSong-Light" in report
+    # and the same package asked in English is in English
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/evidence-packages/cases/{case.pk}/build/")
+    english = EvidencePackage.objects.exclude(pk=package.pk).get()
+    report = unpacked(english)["report.pdf"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
+    assert "Rights relied on" in text and "所依据的权利" not in text
+    assert b"STSong-Light" not in report
