@@ -309,6 +309,7 @@ class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
         "last_status_code",
         "last_error",
         "next_attempt_at",
+        "leased_until",
         "sent_at",
     )
 

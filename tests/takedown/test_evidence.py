@@ -144,7 +144,7 @@ def test_a_decision_is_captured_and_the_whole_ledger_verifies(world, cases):
     out = verify("--chunk-size", "2")
     total = LedgerEntry.objects.count()
     # (three snapshots of them taken when the scan found the listings)
-    assert f"Evidence ledger verified: {total} entries (8 snapshots, 5 case events)" in out
+    assert f"Evidence ledger verified: {total} entries (8 snapshots, 5 case events, 0 purge" in out
     assert "image copies 1 checked" in out
     head = LedgerHead.objects.get()
     assert f"Head #{total} {head.entry_hash}" in out

@@ -61,7 +61,7 @@ def test_a_scan_captures_each_new_detection_with_its_listing_pictures_and_why(wo
     # and every snapshot is in the ledger, which verifies with its picture
     assert LedgerEntry.objects.filter(kind="snapshot").count() == 2
     out = verify()
-    assert "Evidence ledger verified: 2 entries (2 snapshots, 0 case events)" in out
+    assert "Evidence ledger verified: 2 entries (2 snapshots, 0 case events, 0 purge" in out
     assert "image copies 1 checked" in out
 
 

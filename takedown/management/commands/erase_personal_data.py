@@ -3,7 +3,8 @@
 ``manage.py erase_personal_data --seller 12 --reason "..."`` (or
 ``--notifier-email a@b.example``, ``--counter-notice 7``) replaces the
 person's values with a tombstone, drops the salted personal part of evidence
-snapshots and records an ErasureRecord; ``verify_evidence`` still passes.
+snapshots and records an ErasureRecord, appended to the evidence ledger;
+``verify_evidence`` still passes.
 """
 
 import getpass

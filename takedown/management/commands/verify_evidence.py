@@ -1,8 +1,10 @@
-"""Walk the evidence ledger and re-hash every snapshot and case event it records.
+"""Walk the evidence ledger and re-hash every snapshot, case event, purge and erasure it records.
 
 ``python manage.py verify_evidence`` exits 0 with a summary when everything
 verifies, and non-zero naming the first entry that does not (content changed,
-chain link broken, entry missing, tail deleted). ``--expect SEQ:HASH`` checks
+chain link broken, entry missing, tail deleted, an object deleted without a
+chained purge naming it, a PurgedObject or ErasureRecord row the chain does
+not cover or that was edited). ``--expect SEQ:HASH`` checks
 the chain against a head kept outside the database (a logged anchor).
 """
 
@@ -58,7 +60,8 @@ class Command(BaseCommand):
         files = "not checked" if options["skip_files"] else f"{report.files} checked"
         self.stdout.write(
             f"Evidence ledger verified: {report.entries} entries "
-            f"({report.snapshots} snapshots, {report.case_events} case events), "
+            f"({report.snapshots} snapshots, {report.case_events} case events, "
+            f"{report.purges} purge batches, {report.erasures} erasures), "
             f"image copies {files}, {report.anchors} anchors. "
             f"Head #{report.head_sequence} {report.head_hash}"
         )
