@@ -37,7 +37,11 @@ class PersonalDataAccess(models.Model):
 
 
 class ErasureRecord(models.Model):
-    """Personal data erased on request: what, when, by whom, why; never the erased values."""
+    """Personal data erased on request: what, when, by whom, why; never the erased values.
+
+    Each record is appended to the evidence ledger (kind "erasure") in the
+    erasure's transaction, so an edited or deleted record fails ``verify_evidence``.
+    """
 
     class Subject(models.TextChoices):
         SELLER = "seller", _("A seller")
@@ -67,12 +71,19 @@ class ErasureRecord(models.Model):
 class PurgedObject(models.Model):
     """A ledger object deleted at the end of its retention period; its entry stays.
 
-    ``verify_evidence`` accepts a missing object only when it is listed here.
+    Each purge batch appends a ledger entry (kind "purge", object id
+    ``batch``) hashing its rows with their objects' entry hashes, in the
+    transaction of the deletion. ``verify_evidence`` accepts a missing object
+    only when it is listed here in a batch the chain holds, and fails on a row
+    no chained batch covers or a batch whose rows changed.
     """
 
     kind = models.CharField(max_length=16)  # LedgerEntry.Kind
     object_id = models.BigIntegerField()
     purged_at = models.DateTimeField(default=timezone.now)
+    # The purge's ledger entry's object id; numbered under the ledger head's
+    # lock (takedown.services.evidence.ledger_purge_record). None: chained by nobody.
+    batch = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["kind", "object_id"]
