@@ -749,6 +749,7 @@ def ledger_verify(
     prev = GENESIS_HASH
     sequence = 0
     checked_files: set[str] = set()
+    erased_events = _ErasedEvents()
     entries = LedgerEntry.objects.order_by("sequence").iterator(chunk_size=chunk_size)
     for batch in _batches(entries, chunk_size):
         events = CaseEvent.objects.in_bulk(
@@ -769,7 +770,9 @@ def ledger_verify(
         }
         purged = _purged_of(batch, objects)
         for entry in batch:
-            problem = _check_entry(entry, sequence + 1, prev, objects, anchors, purged)
+            problem = _check_entry(
+                entry, sequence + 1, prev, objects, anchors, purged, erased_events
+            )
             if problem:
                 report.problem = problem
                 return report
@@ -795,6 +798,7 @@ def _check_entry(
     objects: dict[str, dict[int, Any]],
     anchors: dict[int, str],
     purged: dict[tuple[str, int], int | None] | None = None,
+    erased_events: "_ErasedEvents | None" = None,
 ) -> str | None:
     label = _label(entry)
     if entry.sequence != expected_sequence:
@@ -847,7 +851,32 @@ def _check_entry(
         problem = case_event_reason_problem(obj)
         if problem:
             return f"{label}: content changed: {problem}."
+        erased = REASON_SHA256 in obj.data and REASON_SALT not in obj.data
+        if erased and erased_events is not None and obj.pk not in erased_events:
+            return (
+                f"{label}: content changed: its reason's salt is gone but no erasure "
+                "record names the event."
+            )
     return None
+
+
+class _ErasedEvents:
+    """The case events whose reason an ErasureRecord says it rewrote, read once a walk if needed.
+
+    An event's reason loses its salt only through an erasure, which names the
+    event in its record; the record itself is chained (kind "erasure"), so
+    dropping a salt and writing a tombstone by hand does not pass.
+    """
+
+    def __init__(self) -> None:
+        self._ids: set[int] | None = None
+
+    def __contains__(self, event_id: object) -> bool:
+        if self._ids is None:
+            self._ids = set()
+            for erased in ErasureRecord.objects.values_list("erased", flat=True):
+                self._ids.update(erased.get("takedown.caseevent", []))
+        return event_id in self._ids
 
 
 def _purged_of(

@@ -16,7 +16,12 @@ from takedown.models import (
 )
 from takedown.services import erasure, retention
 from takedown.services.erasure import seller_erase
-from takedown.services.evidence import content_sha256, ledger_verify, purge_batches_load
+from takedown.services.evidence import (
+    REASON_SALT,
+    content_sha256,
+    ledger_verify,
+    purge_batches_load,
+)
 from takedown.services.remedies import appeal_file
 from takedown.services.retention import retention_purge
 from tests.takedown.test_retention import decided_cases, years_later
@@ -224,3 +229,20 @@ def test_an_upgraded_database_chains_its_existing_purges_and_erasures(world, mon
     retention_purge(now=years_later(1098) + datetime.timedelta(days=1))
     assert set(PurgedObject.objects.values_list("batch", flat=True)) >= {1, 2}
     assert ledger_verify().ok
+
+
+def test_a_reason_tombstoned_by_hand_without_an_erasure_record_fails(world):
+    # given a decided case, whose decision's reason the ledger holds as a salted digest
+    case = decided_cases(world, 1)[0]
+    event = CaseEvent.objects.filter(case=case).exclude(reason="").order_by("pk").last()
+    assert REASON_SALT in event.data
+    # when someone rewrites the reason as an erasure would, without erasing
+    data = {k: v for k, v in event.data.items() if k != REASON_SALT}
+    CaseEvent.objects.filter(pk=event.pk).update(data=data, reason="[erased 2026-12-03]")
+    # then verification names the event
+    report = ledger_verify()
+    assert report.problem == (
+        f"Entry #{LedgerEntry.objects.get(kind='case_event', object_id=event.pk).sequence} "
+        f"(case event {event.pk}): content changed: its reason's salt is gone but no "
+        "erasure record names the event."
+    )
