@@ -10,6 +10,8 @@ and appeal outcomes. It never sees who the moderators are, claims, internal
 notes or the seller's standing (strikes, warnings, suspension).
 """
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -148,16 +150,11 @@ def queue_for(
 
 # What a row of the queue page shows, and no more: the join stays at 7 tables
 # (under PostgreSQL's join_collapse_limit of 8; the 9 of ``cases_for`` took
-# ~10 ms to plan) and 50 rows load 18 columns instead of ~130.
+# ~10 ms to plan) and 50 rows load 14 columns instead of ~130.
 QUEUE_ROW_FIELDS = (
-    "complaint_id",
-    "listing_id",
-    "platform_id",
-    "status",
+    "pk",
     "deadline_at",
-    "due_at",
     "priority_reasons",
-    "claimed_by_id",
     "complaint__reference",
     "complaint__rights_holder__name",
     "listing__external_id",
@@ -171,25 +168,25 @@ QUEUE_ROW_FIELDS = (
 )
 
 
-def queue_page(cases: QuerySet[Case], offset: int, limit: int) -> list[Case]:
+def queue_page(cases: QuerySet[Case], offset: int, limit: int) -> list[dict[str, Any]]:
     """Rows ``offset`` to ``offset + limit`` of the queue ``cases`` (``queue_for``), in order.
 
     The page's ids come first, from the queue's index alone (an index-only scan
     that skips ``offset`` entries); only those rows are then joined to their
     complaint, listing and platform. In one query, page 50 joined the 2,500
     rows before it only to throw them away (29 ms, against 1 ms for page 1).
-    Rows carry ``QUEUE_ROW_FIELDS`` only: open a case with ``case_get``.
+    Rows are dicts of ``QUEUE_ROW_FIELDS``, not models: building 50 cases with
+    their complaint, notifier, listing, platform and claimant was ~300 model
+    instances a page. Open a case with ``case_get``.
     """
     ids = list(cases.values_list("pk", flat=True)[offset : offset + limit])
-    rows = (
-        cases.order_by()
+    rows = {
+        row["pk"]: row
+        for row in cases.order_by()
         .select_related(None)
-        .select_related(
-            "complaint__rights_holder", "listing", "platform__organisation", "claimed_by"
-        )
-        .only(*QUEUE_ROW_FIELDS)
-        .in_bulk(ids)
-    )
+        .filter(pk__in=ids)
+        .values(*QUEUE_ROW_FIELDS)
+    }
     return [rows[pk] for pk in ids if pk in rows]
 
 
