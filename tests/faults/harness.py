@@ -640,6 +640,55 @@ def write_feed(path: Path, count: int, names: list[str], *, seed: int, start: in
     return path
 
 
+def write_feeds(
+    folder: Path, listings: int, feeds: int, names: list[str], *, prefix: str = "feed"
+) -> list[Path]:
+    """``listings`` listings split evenly over ``feeds`` feeds (``<prefix>-<n>.jsonl``), ids in order."""
+    per_feed = -(-listings // feeds)
+    return [
+        write_feed(
+            folder / f"{prefix}-{f}.jsonl",
+            min(per_feed, listings - f * per_feed),
+            names,
+            seed=f,
+            start=f * per_feed,
+        )
+        for f in range(feeds)
+    ]
+
+
+def seed_and_write_feeds(
+    services: Services, *, listings: int, marks: int, feeds: int
+) -> list[Path]:
+    """Seed ``marks`` word marks and write ``listings`` listings naming some of them in ``feeds``
+    feeds; then start the web server, the workers and beat. The scenario pushes the feeds."""
+    names = services.django("seed_marks", marks=marks, seed=7)["names"]
+    paths = write_feeds(services.folder, listings, feeds, names)
+    services.start_servers()
+    return paths
+
+
+def scan_figures(services: Services, state: dict[str, int]) -> dict[str, Any]:
+    """What a faulted scan left, against a fault-free scan of the same listings.
+
+    ``state`` is ``scan_state`` at the end; adds what the sweeps re-queued and
+    how often the supervisor restarted a server.
+    """
+    found, rows = stored_detections(services.postgres)
+    reference = {tuple(pair) for pair in services.django("reference_detections")}
+    return {
+        "listing_rows": state["listings"],
+        "listings_scanned": state["scanned"],
+        "detections_expected": len(reference),
+        "detection_rows": rows,
+        "detections_lost": len(reference - found),
+        "detections_unexpected": len(found - reference),
+        "detections_duplicated": rows - len(found),
+        **requeued_by_sweeps(services),
+        "server_restarts_by_supervisor": services.restarts(),
+    }
+
+
 def scan_state(postgres: Postgres) -> dict[str, int]:
     """Feeds finished, listings stored, listings scanned (nothing due), detection rows."""
     row = postgres.query(

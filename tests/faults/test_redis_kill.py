@@ -26,15 +26,7 @@ from typing import Any
 
 import pytest
 
-from .harness import (
-    Services,
-    requeued_by_sweeps,
-    scan_state,
-    stored_detections,
-    try_push,
-    wait_until,
-    write_feed,
-)
+from .harness import Services, scan_figures, scan_state, seed_and_write_feeds, try_push, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -47,20 +39,8 @@ def run(
 ) -> dict[str, Any]:
     figures: dict[str, Any] = {"listings": listings, "feeds": FEEDS}
     with Services("redis-kill", workers=2, concurrency=2, settings=SETTINGS) as services:
-        names = services.django("seed_marks", marks=marks, seed=7)["names"]
-        per_feed = -(-listings // FEEDS)
-        paths = [
-            write_feed(
-                services.folder / f"feed-{f}.jsonl",
-                min(per_feed, listings - f * per_feed),
-                names,
-                seed=f,
-                start=f * per_feed,
-            )
-            for f in range(FEEDS)
-        ]
+        paths = seed_and_write_feeds(services, listings=listings, marks=marks, feeds=FEEDS)
         sizes = [sum(1 for _ in path.open()) for path in paths]
-        services.start_servers()
         pg, redis = services.postgres, services.redis
         acknowledged: dict[int, int] = {}
         started = time.monotonic()
@@ -134,17 +114,8 @@ def run(
         figures["feed_lines_lost"] = sum(
             size - lines.get(pk, 0) for pk, size in acknowledged.items()
         )
-        figures["listing_rows"] = state["listings"]
-        figures["listings_scanned"] = state["scanned"]
-        found, rows = stored_detections(pg)
-        reference = {tuple(pair) for pair in services.django("reference_detections")}
-        figures["detections_expected"] = len(reference)
-        figures["detections_lost"] = len(reference - found)
-        figures["detections_unexpected"] = len(found - reference)
-        figures["detections_duplicated"] = rows - len(found)
         figures["beat_alive_at_end"] = bool(services.beat and services.beat.alive())
-        figures.update(requeued_by_sweeps(services))
-        figures["server_restarts_by_supervisor"] = services.restarts()
+        figures.update(scan_figures(services, state))
     return figures
 
 

@@ -25,11 +25,10 @@ import pytest
 from .harness import (
     Services,
     periodically,
-    requeued_by_sweeps,
+    scan_figures,
     scan_state,
-    stored_detections,
+    seed_and_write_feeds,
     wait_until,
-    write_feed,
 )
 
 pytestmark = pytest.mark.faults
@@ -50,19 +49,7 @@ def run(
     rng = random.Random(11)
     figures: dict[str, Any] = {"listings": listings, "marks": marks, "feeds": feeds}
     with Services("worker-kill", workers=2, concurrency=2, settings=SETTINGS) as services:
-        names = services.django("seed_marks", marks=marks, seed=7)["names"]
-        per_feed = -(-listings // feeds)
-        paths = [
-            write_feed(
-                services.folder / f"feed-{f}.jsonl",
-                min(per_feed, listings - f * per_feed),
-                names,
-                seed=f,
-                start=f * per_feed,
-            )
-            for f in range(feeds)
-        ]
-        services.start_servers()
+        paths = seed_and_write_feeds(services, listings=listings, marks=marks, feeds=feeds)
         pg = services.postgres
         kills: list[int] = []
 
@@ -95,17 +82,7 @@ def run(
         figures["seconds_to_all_scanned"] = round(time.monotonic() - started, 1)
         figures["pool_processes_killed"] = len(kills)
         figures["whole_worker_kills"] = 1
-        figures["listing_rows"] = state["listings"]
-        figures["listings_scanned"] = state["scanned"]
-        found, rows = stored_detections(pg)
-        reference = {tuple(pair) for pair in services.django("reference_detections")}
-        figures["detections_expected"] = len(reference)
-        figures["detection_rows"] = rows
-        figures["detections_lost"] = len(reference - found)
-        figures["detections_unexpected"] = len(found - reference)
-        figures["detections_duplicated"] = rows - len(found)
-        figures.update(requeued_by_sweeps(services))
-        figures["server_restarts_by_supervisor"] = services.restarts()
+        figures.update(scan_figures(services, state))
         figures["feed_lines_ingested"] = pg.scalar(
             "SELECT coalesce(sum(lines), 0) FROM listings_feedbatch"
         )

@@ -7,83 +7,23 @@ reach an address outside 127.0.0.0/8 fails the test before a packet leaves.
 
 import ipaddress
 import socket
-import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 
 import pytest
 import urllib3.util.connection
 
 from listings.fetch import FetchedImage, FetchRefused, FetchTransient, address_problem, fetch_image
 from tests.files import png_bytes
+from tests.servers import RecordingServer, png_route, recording_server
 
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 
-@dataclass
-class Route:
-    body: bytes
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    content_length: bool = True
-    delay: float = 0.0
-
-
-@dataclass
-class ImageServer:
-    host: str
-    port: int
-    routes: dict[str, Route] = field(default_factory=dict)
-    # (path, Host header) of every request received, in order.
-    requests: list[tuple[str, str]] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    def serve(self, path: str, body: bytes = b"", **route) -> str:
-        route.setdefault("headers", {"Content-Type": "image/png"})
-        self.routes[path] = Route(body, **route)
-        return self.url(path)
-
-    def redirect(self, path: str, location: str, status: int = 302) -> str:
-        return self.serve(path, status=status, headers={"Location": location})
-
-
 @pytest.fixture
-def image_server():
+def image_server() -> Iterator[RecordingServer]:
     """An HTTP server on 127.0.0.1 at an ephemeral port, serving what the test sets up."""
-    server_state = ImageServer("127.0.0.1", 0)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            server_state.requests.append((self.path, self.headers.get("Host", "")))
-            route = server_state.routes.get(self.path) or Route(b"no such image", status=404)
-            time.sleep(route.delay)
-            self.send_response(route.status)
-            for name, value in route.headers.items():
-                self.send_header(name, value)
-            if route.content_length:
-                self.send_header("Content-Length", str(len(route.body)))
-            self.end_headers()
-            try:
-                self.wfile.write(route.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the fetcher stopped reading: that is what some tests check
-
-        def log_message(self, format, *args) -> None:  # noqa: A002
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    server_state.port = httpd.server_address[1]
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield server_state
-    httpd.shutdown()
-    httpd.server_close()
+    with recording_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -411,36 +351,16 @@ def tls_server(tmp_path, monkeypatch):
         check=True, capture_output=True,
     )  # fmt: skip
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = png_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format, *args) -> None:  # noqa: A002
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
 
     def trust() -> None:
         monkeypatch.setattr(
             ssl.SSLContext, "load_default_certs", lambda self, *a: self.load_verify_locations(cert)
         )
 
-    yield httpd.server_address[1], trust
-    httpd.shutdown()
-    httpd.server_close()
+    with recording_server(default=png_route(), tls=context) as server:
+        yield server.port, trust
 
 
 def test_https_is_verified_against_the_url_host_on_the_pinned_address(

@@ -18,73 +18,31 @@ before a packet leaves.
 
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import urllib3.util.connection
 
 from listings.fetch import FetchRefused, close_pools, fetch_image
 from tests.files import png_bytes
+from tests.servers import RecordingServer, png_route, recording_server
 
 PUBLIC_CDN = "93.184.216.34"
-
-
-@dataclass
-class RecordingServer:
-    """An HTTP server on 127.0.0.1 answering from ``routes``; ``hits`` lists (path, Host)."""
-
-    port: int = 0
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
-    hits: list[tuple[str, str]] = field(default_factory=list)
-
-    def serve_png(self, path: str) -> None:
-        self.routes[path] = (200, {"Content-Type": "image/png"}, png_bytes())
-
-    def redirect(self, path: str, location: str, status: int = 302) -> None:
-        self.routes[path] = (status, {"Location": location}, b"")
-
-
-def _start(state: RecordingServer) -> Iterator[RecordingServer]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            state.hits.append((self.path, self.headers.get("Host", "")))
-            status, headers, body = state.routes.get(self.path, (200, {}, png_bytes()))
-            self.send_response(status)
-            headers = {"Content-Type": "image/png", **headers}
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format, *args) -> None:  # noqa: A002
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
 def internal() -> Iterator[RecordingServer]:
     """What must never be reached: it serves an image at every path, so a leak would succeed."""
-    yield from _start(RecordingServer())
+    with recording_server(default=png_route()) as server:
+        yield server
 
 
 @pytest.fixture
 def cdn() -> Iterator[RecordingServer]:
     """The public image host at PUBLIC_CDN, served from loopback."""
-    yield from _start(RecordingServer())
+    with recording_server(default=png_route()) as server:
+        yield server
 
 
 @dataclass
@@ -212,7 +170,7 @@ def test_an_internal_address_in_any_form_is_refused_without_a_connection(
     with pytest.raises(FetchRefused, match=reason):
         fetch_image(url)
     assert network.connections == []
-    assert internal.hits == []
+    assert internal.requests == []
 
 
 @pytest.mark.parametrize(
@@ -238,7 +196,7 @@ def test_a_name_resolving_to_an_internal_address_is_refused(
     with pytest.raises(FetchRefused, match=reason):
         fetch_image(f"http://{name}:{internal.port}/a.png")
     assert network.connections == []
-    assert internal.hits == []
+    assert internal.requests == []
 
 
 def test_a_name_that_does_not_resolve_is_refused(network):
@@ -278,8 +236,8 @@ def test_a_redirect_chain_ending_inside_is_refused_at_the_inside_hop(
     with pytest.raises(FetchRefused, match=reason):
         fetch_image("http://cdn.example.test/start.png")
     assert network.connections == [PUBLIC_CDN, PUBLIC_CDN]
-    assert [path for path, _host in cdn.hits] == ["/start.png", "/hop.png"]
-    assert internal.hits == []
+    assert [path for path, _host in cdn.requests] == ["/start.png", "/hop.png"]
+    assert internal.requests == []
 
 
 # DNS rebinding: the connection goes to the address that was checked -----------------
@@ -297,8 +255,8 @@ def test_a_name_rebinding_to_loopback_after_the_check_still_reaches_the_checked_
     assert fetched.data == png_bytes()
     assert network.lookups == ["rebind.example.test"]
     assert network.connections == [PUBLIC_CDN]
-    assert cdn.hits == [("/a.png", f"rebind.example.test:{internal.port}")]
-    assert internal.hits == []
+    assert cdn.requests == [("/a.png", f"rebind.example.test:{internal.port}")]
+    assert internal.requests == []
 
 
 def test_a_name_rebinding_to_loopback_between_redirect_hops_is_refused(internal, cdn, network):
@@ -311,4 +269,4 @@ def test_a_name_rebinding_to_loopback_between_redirect_hops_is_refused(internal,
         fetch_image(f"http://rebind.example.test:{internal.port}/a.png")
     assert network.lookups == ["rebind.example.test", "rebind.example.test"]
     assert network.connections == [PUBLIC_CDN]
-    assert internal.hits == []
+    assert internal.requests == []

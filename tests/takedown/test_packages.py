@@ -2,12 +2,10 @@
 
 import base64
 import hashlib
-import http.server
 import io
 import json
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from takedown.services.cases import case_claim, case_decide
 from takedown.services.complaints import complaint_file
 from takedown.services.packages import package_build, package_request
 from tests.listings.factories import ListingFactory
+from tests.servers import recording_server
 from tests.takedown.test_complaints import data
 from tests.takedown.test_evidence import REMOVE, _fetched_image, _thumbnail_bytes
 
@@ -237,31 +236,16 @@ def test_the_notifiers_package_has_no_personal_data_of_the_seller_nor_internal_e
 
 def test_the_report_renders_markup_in_the_listing_as_text_and_fetches_nothing(world, case):
     # given a listing whose title and url carry markup pointing at a loopback server and a local file
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the standard library's name
-            hits.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/pixel.png"
-    listing = case.listing
-    listing.title = f'BRANDA <img src="{url}"/> <a href="file:///etc/passwd">x</a> & <b>'
-    listing.url = "file:///etc/passwd"
-    listing.save(update_fields=["title", "url"])
-    package = EvidencePackage.objects.create(audience="full", case=case)
-    contents = packages_service._gather(package)
-    # when the report is rendered, uncompressed
-    try:
+    with recording_server() as server:
+        url = server.url("/pixel.png")
+        listing = case.listing
+        listing.title = f'BRANDA <img src="{url}"/> <a href="file:///etc/passwd">x</a> & <b>'
+        listing.url = "file:///etc/passwd"
+        listing.save(update_fields=["title", "url"])
+        package = EvidencePackage.objects.create(audience="full", case=case)
+        contents = packages_service._gather(package)
+        # when the report is rendered, uncompressed
         pdf = packages_service.report_pdf(contents, page_compression=0)
-    finally:
-        server.shutdown()
     # then it is a PDF showing the markup as text, with the case reference
     assert pdf.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
@@ -269,7 +253,7 @@ def test_the_report_renders_markup_in_the_listing_as_text_and_fetches_nothing(wo
     assert "file:///etc/passwd" in text
     assert case.complaint.reference in text
     # and nothing was fetched
-    assert hits == []
+    assert server.requests == []
 
 
 def test_a_failed_build_says_why_and_offers_no_file(
