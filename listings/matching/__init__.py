@@ -8,4 +8,4 @@ unconfigured to keep it that way.
 # variants, text folds. Detections are stored per engine version and hashes
 # cached in the database are recomputed when it changes: bump it with any
 # change that alters what the engine matches or the hashes it computes.
-ENGINE_VERSION = "2026.11.3"
+ENGINE_VERSION = "2026.12.1"

@@ -45,7 +45,8 @@ _LOOKALIKE_PAIRS = (("rn", "m"), ("vv", "w"))
 class NormalisedText:
     """``text`` folded character by character; ``origin[i]`` is the index in ``original``
     of the character that produced ``text[i]`` (``None`` when they are the same string
-    positions, the ASCII fast path). ``notes`` holds (original index, NOTE_*) pairs."""
+    positions: each character folded to one, as ASCII and most titles do). ``notes`` holds
+    (original index, NOTE_*) pairs."""
 
     original: str
     text: str
@@ -74,8 +75,8 @@ class Token:
     spaced: bool = False  # collapsed from single characters: "N I K E"
 
 
-@lru_cache(maxsize=65536)
-def _fold_char(char: str) -> tuple[str, tuple[str, ...]]:
+def _fold_step(char: str) -> tuple[str, tuple[str, ...]]:
+    """Fold one character once: NFKC, drop format characters, homoglyphs, casefold, accents."""
     notes: list[str] = []
     compatible = unicodedata.normalize("NFKC", char)
     if compatible != char:
@@ -97,20 +98,92 @@ def _fold_char(char: str) -> tuple[str, tuple[str, ...]]:
     return "".join(folded), tuple(notes)
 
 
+# Rounds of _fold_step after the first: one reaches the fixed point of every code
+# point in Python 3.11's Unicode 14 (tests/listings/test_fold_idempotent.py checks
+# them all); the spare rounds are for later Unicode versions.
+_MAX_EXTRA_ROUNDS = 3
+
+
+def _fold_char(char: str) -> tuple[str, tuple[str, ...]]:
+    """Fold one character to a fixed point, so that folded text folds to itself.
+
+    One step is not enough: stripping the accent of Cyrillic "Ё" leaves Cyrillic
+    "е", case folding Greek "Σ" gives "σ", and both are homoglyphs of a Latin
+    letter that only a further step maps ("NIKЁ" reads "nike"). The notes of every
+    step are kept: "Ё" was both accented and a look-alike.
+    """
+    folded, notes = _fold_step(char)
+    if folded == char or (folded.isascii() and folded == folded.lower()):
+        # A step changes ASCII only by case: nearly every character ends here.
+        return folded, notes
+    for _ in range(_MAX_EXTRA_ROUNDS):
+        steps = [_fold_step(c) for c in folded]
+        again = "".join(part for part, _ in steps)
+        if again == folded:
+            return folded, notes
+        folded = again
+        notes += tuple(note for _, step_notes in steps for note in step_notes)
+    raise AssertionError(f"folding {char!r} reaches no fixed point")  # pragma: no cover
+
+
+# How many folded characters the table keeps; past it a new character is folded
+# each time it is seen. A worker meets a few thousand distinct characters, a
+# hostile feed at most every code point (1,114,112, 170 MB if all were kept).
+_FOLDS_KEPT = 65536
+
+
+class _FoldTable(dict[int, str]):
+    """Code point -> folded text, for ``str.translate``; folded when first asked for.
+
+    Characters whose fold leaves a note or does not give exactly one character
+    are also entered in ``_MARKED`` (never trimmed: about 19,000 code points can
+    be), so a text none of whose characters are there keeps its positions and
+    needs no walk in Python.
+    """
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded, notes = _fold_char(char)
+        if notes or len(folded) != 1:
+            _MARKED[char] = (folded, notes)
+        if len(self) < _FOLDS_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLDS = _FoldTable()
+_MARKED: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
 def normalise(text: str) -> NormalisedText:
-    """Fold ``text``: NFKC, drop format characters, map homoglyphs, casefold, strip accents."""
+    """Fold ``text``: NFKC, drop format characters, map homoglyphs, casefold, strip accents.
+
+    Folding is idempotent: ``normalise(normalise(t).text).text == normalise(t).text``.
+    """
     if text.isascii():
         # Nothing above changes ASCII except case; most titles take this path.
         return NormalisedText(text, text.lower(), None, ())
-    parts: list[str] = []
-    origin: list[int] = []
+    # str.translate asks the table for each character (filling it on first sight),
+    # so every marked character of ``text`` is in _MARKED once it returns.
+    folded = text.translate(_FOLDS)
+    if _MARKED.keys().isdisjoint(text):
+        # One character for each, nothing to note: Chinese titles, most others.
+        return NormalisedText(text, folded, None, ())
     notes: list[tuple[int, str]] = []
+    same_positions = True
     for index, char in enumerate(text):
-        folded, char_notes = _fold_char(char)
-        parts.append(folded)
-        origin.extend([index] * len(folded))
-        notes.extend((index, note) for note in char_notes)
-    return NormalisedText(text, "".join(parts), tuple(origin), tuple(notes))
+        marked = _MARKED.get(char)
+        if marked is not None:
+            notes.extend((index, note) for note in marked[1])
+            same_positions = same_positions and len(marked[0]) == 1
+    origin = None
+    if not same_positions:
+        origin = tuple(
+            index
+            for index, char in enumerate(text)
+            for _ in range(len(_MARKED[char][0]) if char in _MARKED else 1)
+        )
+    return NormalisedText(text, folded, origin, tuple(notes))
 
 
 @lru_cache(maxsize=65536)
