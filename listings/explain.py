@@ -9,7 +9,9 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+
+from listings.matching import cues as engine_cues
 
 FOLD_WORDS = {
     "homoglyph": gettext_lazy("look-alike letters from another script"),
@@ -28,6 +30,95 @@ EDIT_WORDS = {
     "leet": gettext_lazy("written with look-alike digits or symbols"),
     "spaced": gettext_lazy("spaced out"),
 }
+
+# A detection's evidence holds the engine's names in English (listings.matching.cues,
+# text.py); they are said in the reader's language only when shown, so stored
+# evidence never changes with the language. Unknown names pass as they are.
+FIELD_WORDS = {
+    "title": gettext_lazy("Title"),
+    "description": gettext_lazy("Description"),
+    "brand": gettext_lazy("Brand"),
+    "text": gettext_lazy("Text"),  # evidence without a field
+}
+SIGNAL_WORDS = {
+    "text": gettext_lazy("Text"),
+    "image": gettext_lazy("Image"),
+}
+CUE_WORDS = {
+    # Reference: the listing names the mark to say what it fits.
+    "compatible with": pgettext_lazy("detection cue", "compatible with"),
+    "accessory for": pgettext_lazy("detection cue", "accessory for"),
+    "fits": pgettext_lazy("detection cue", "fits"),
+    "for use with": pgettext_lazy("detection cue", "for use with"),
+    "replacement for": pgettext_lazy("detection cue", "replacement for"),
+    "suitable for": pgettext_lazy("detection cue", "suitable for"),
+    "works with": pgettext_lazy("detection cue", "works with"),
+    "designed for": pgettext_lazy("detection cue", "designed for"),
+    # Disclaimer.
+    "not affiliated": pgettext_lazy("detection cue", "not affiliated"),
+    "unaffiliated": pgettext_lazy("detection cue", "unaffiliated"),
+    # Counterfeit: words that sell a copy.
+    "replica": pgettext_lazy("detection cue", "replica"),
+    "AAA": pgettext_lazy("detection cue, a grade of copies", "AAA"),
+    "1:1": pgettext_lazy("detection cue, a copy said to be identical", "1:1"),
+    "mirror quality": pgettext_lazy("detection cue", "mirror quality"),
+    "super copy": pgettext_lazy("detection cue", "super copy"),
+    "high copy": pgettext_lazy("detection cue", "high copy"),
+    "fake": pgettext_lazy("detection cue", "fake"),
+    "OEM quality": pgettext_lazy("detection cue", "OEM quality"),
+    "inspired by": pgettext_lazy("detection cue", "inspired by"),
+    "dupe": pgettext_lazy("detection cue", "dupe"),
+    "knockoff": pgettext_lazy("detection cue", "knockoff"),
+    "unauthorised copy": pgettext_lazy("detection cue", "unauthorised copy"),
+    engine_cues.DISGUISED_SPELLING: pgettext_lazy("detection cue", "disguised spelling"),
+    engine_cues.PRICE_UNDER_REFERENCE: pgettext_lazy("detection cue", "price under reference"),
+}
+# How a misspelt or look-alike word differs from the mark (text.py's operations).
+OPERATION_WORDS = {
+    "omission": pgettext_lazy("spelling change", "omission"),
+    "insertion": pgettext_lazy("spelling change", "insertion"),
+    "repetition": pgettext_lazy("spelling change", "repetition"),
+    "replacement": pgettext_lazy("spelling change", "replacement"),
+    "vowel swap": pgettext_lazy("spelling change", "vowel swap"),
+    "transposition": pgettext_lazy("spelling change", "transposition"),
+    "look-alike": pgettext_lazy("spelling change", "look-alike"),
+}
+# Why an everyday word mark counts in this listing (text.py's ordinary-word support).
+SUPPORT_WORDS = {
+    "brand field": pgettext_lazy("why an everyday word counts", "brand field"),
+    "counterfeit cue": pgettext_lazy("why an everyday word counts", "counterfeit cue"),
+}
+_SUPPORT_CLASSES = "category in class "
+_LOW_PRICE_TEXT = " of the reference price"
+
+
+def _cue_said(cue: dict[str, Any]) -> str:
+    name = cue.get("name", "")
+    text = str(cue.get("text", ""))
+    if cue.get("kind") == engine_cues.LOW_PRICE and text.endswith(_LOW_PRICE_TEXT):
+        # Stored as "0.25 of the reference price".
+        ratio = text.removesuffix(_LOW_PRICE_TEXT)
+        text = pgettext("detection cue", "%(ratio)s of the reference price") % {"ratio": ratio}
+    effect = float(cue.get("effect", 0))
+    return f"{CUE_WORDS.get(name, name)} “{text}” ({'+' if effect >= 0 else ''}{effect:.2f})"
+
+
+def _support_said(support: str) -> str:
+    if support.startswith(_SUPPORT_CLASSES):
+        # Stored as "category in class 18, 25".
+        return pgettext("why an everyday word counts", "category in class %(classes)s") % {
+            "classes": support.removeprefix(_SUPPORT_CLASSES)
+        }
+    return str(SUPPORT_WORDS.get(support, support))
+
+
+def _operation_said(operation: dict[str, Any]) -> str:
+    op = operation.get("op", "")
+    return _("%(change)s “%(found)s” for “%(expected)s”") % {
+        "change": OPERATION_WORDS.get(op, op),
+        "found": operation.get("found", ""),
+        "expected": operation.get("expected", ""),
+    }
 
 
 # The words of the image engine's variant, view and method names ("mirror-rot90",
@@ -66,36 +157,33 @@ def image_words(name: object, *, joiner: str = " ") -> str:
 def text_sentence(evidence: dict[str, Any]) -> str:
     """E.g. 'Title "Brаnda" is the mark BRANDA, disguised (look-alike letters from another script).'"""
     edit = evidence.get("edit", {})
-    kind = str(EDIT_WORDS.get(edit.get("kind", ""), edit.get("kind", "matched")))
+    kind = edit.get("kind")
+    kind_said = str(EDIT_WORDS.get(kind, kind)) if kind else pgettext("edit kind", "matched")
     # The kind already says "leet" or "spaced": the fold of the same name adds nothing.
-    folds = [str(FOLD_WORDS.get(f, f)) for f in edit.get("folds", []) if f != edit.get("kind")]
-    operations = [
-        f"{op.get('op')} “{op.get('found', '')}” for “{op.get('expected', '')}”"
-        for op in edit.get("operations", [])
-    ]
+    folds = [str(FOLD_WORDS.get(f, f)) for f in edit.get("folds", []) if f != kind]
+    operations = [_operation_said(op) for op in edit.get("operations", [])]
     detail = ", ".join(folds + operations)
     span = evidence.get("span", {}).get("text", "")
-    field = str(evidence.get("field", "text")).capitalize()
+    field_name = str(evidence.get("field", "text"))
+    field = str(FIELD_WORDS.get(field_name, field_name.capitalize()))
     sentence = _('%(field)s "%(span)s" is the mark %(mark)s, %(kind)s') % {
         "field": field,
         "span": span,
         "mark": evidence.get("mark", ""),
-        "kind": kind,
+        "kind": kind_said,
     }
     if detail:
         sentence += f" ({detail})"
     sentence += "."
     support = evidence.get("ordinary_word_support")
     if support:
-        sentence += " " + _("An everyday word, counted because: %(why)s.") % {"why": support}
+        sentence += " " + _("An everyday word, counted because: %(why)s.") % {
+            "why": _support_said(str(support))
+        }
     # A cue with no effect (the score was already at its ceiling) is noise here.
     cues = [c for c in evidence.get("cues", []) if c.get("effect")]
     if cues:
-        said = "; ".join(
-            f"{c.get('name')} “{c.get('text', '')}” ({'+' if c.get('effect', 0) >= 0 else ''}"
-            f"{c.get('effect', 0):.2f})"
-            for c in cues
-        )
+        said = "; ".join(_cue_said(c) for c in cues)
         sentence += " " + _("Context: %(cues)s.") % {"cues": said}
     return sentence
 

@@ -18,6 +18,13 @@ DISCLAIMER = "disclaimer"
 COUNTERFEIT = "counterfeit"
 LOW_PRICE = "low_price"
 
+# Names of the cues text.py adds itself (a disguised spelling of the mark, a low
+# price), beside those found in the text (_CUE_PATTERNS). Names are stored in a
+# detection's evidence as they are, in English: pages say them in the reader's
+# language (listings.explain.CUE_WORDS), so a name changed here is a new msgid there.
+DISGUISED_SPELLING = "disguised spelling"
+PRICE_UNDER_REFERENCE = "price under reference"
+
 # Effects on a match's score (0..1). A plain mention scores 0.7 (text.MENTION_SCORE):
 # one reference cue takes it to 0.35, under the 0.5 a moderator's queue would start
 # at; counterfeit cues add 0.1 each up to 0.25, so a mention with "replica AAA" and
@@ -105,6 +112,13 @@ class CueHit:
 
 _CUES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = tuple(
     (name, needle, kind, re.compile(pattern)) for name, needle, kind, pattern in _CUE_PATTERNS
+)
+
+# Every cue name a detection's evidence can hold.
+CUE_NAMES: tuple[str, ...] = (
+    *(name for name, _needle, _kind, _pattern in _CUE_PATTERNS),
+    DISGUISED_SPELLING,
+    PRICE_UNDER_REFERENCE,
 )
 
 

@@ -25,6 +25,18 @@ def why(signal: dict[str, Any]) -> str:
 
 
 @register.filter
+def signal_name(signal: str) -> str:
+    """A signal's name ("text", "image") in the reader's language."""
+    return str(explain.SIGNAL_WORDS.get(signal, signal))
+
+
+@register.filter
+def engine_words(name: str) -> str:
+    """An image engine's variant or view name ("mirror-rot90") in the reader's language."""
+    return explain.image_words(name)
+
+
+@register.filter
 def marked(detection, field: str) -> SafeString:
     """The listing's ``field`` (title, description, brand) with the matched words in <mark>."""
     return explain.highlight(getattr(detection.listing, field, ""), detection.signals, field)
