@@ -1,14 +1,75 @@
-"""Show each signed-in user's pages in the time zone of their preferences."""
+"""The request stack's own pieces: sessions read from the cache, the user's time zone, NUL refusal."""
 
+import logging
 import zoneinfo
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
+from django.contrib.sessions.backends import cached_db
+from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 API_PREFIX = "/api/"
+
+logger = logging.getLogger(__name__)
+
+# How long a session stays in the cache before it is read from the database
+# again. Bounds how long a session deleted while the cache could not be reached
+# (a logout during a Redis outage, which answers 500) may still be read from the
+# cache once it is back; costs one session query every five minutes a user.
+SESSION_CACHE_SECONDS = 300
+
+
+class SessionStore(cached_db.SessionStore):
+    """Django's cached_db sessions (``SESSION_ENGINE = "takedown.middleware"``), without Redis.
+
+    A signed-in page reads its session from the cache instead of the database.
+    Pages keep working while the cache is unreachable: Django's store reads the
+    database then, but fails the request when it cannot copy the session back
+    into the cache; this one logs that and goes on. Deleting (logout, login's
+    new key) still fails loudly when the cache cannot forget the session.
+    """
+
+    _cache: BaseCache  # set by cached_db.SessionStore.__init__ (django-stubs lacks it)
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = self._cache.get(self.cache_key)
+        except Exception:
+            logger.warning("session cache unreachable: session read from the database")
+            data = None
+        if data is not None:
+            return data
+        stored = self._get_session_from_db()  # type: ignore[attr-defined]
+        if stored is None:
+            return {}
+        data = self.decode(stored.session_data)
+        try:
+            self._cache.set(self.cache_key, data, self._cache_seconds(stored.expire_date))
+        except Exception:
+            logger.warning("session cache unreachable: session not copied into it")
+        return data
+
+    def save(self, must_create: bool = False) -> None:
+        super(cached_db.SessionStore, self).save(must_create)
+        try:
+            self._cache.set(self.cache_key, self._session, self._cache_seconds())  # type: ignore[attr-defined]
+        except Exception:
+            logger.warning("session cache unreachable: session saved to the database only")
+
+    def exists(self, session_key: str) -> bool:
+        try:
+            if session_key and self.cache_key_prefix + session_key in self._cache:
+                return True
+        except Exception:
+            logger.warning("session cache unreachable: the database says whether a key is taken")
+        return super(cached_db.SessionStore, self).exists(session_key)
+
+    def _cache_seconds(self, expiry: Any = None) -> int:
+        return min(SESSION_CACHE_SECONDS, self.get_expiry_age(expiry=expiry))
 
 
 @lru_cache(maxsize=1)

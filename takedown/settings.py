@@ -155,6 +155,12 @@ else:
 
 # Auth ----------------------------------------------------------------------
 
+# Sessions are read from the shared cache and written to both it and the
+# database (Django's cached_db): a signed-in page costs no session query; the
+# database answers when the cache lost the key or cannot be reached. Logging out
+# deletes the session from both (takedown.middleware.SessionStore).
+SESSION_ENGINE = "takedown.middleware"
+
 AUTH_USER_MODEL = "takedown.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
