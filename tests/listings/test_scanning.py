@@ -474,3 +474,51 @@ def test_the_sweep_leaves_a_scan_queued_behind_a_backlog_and_requeues_a_lost_one
     assert waiting.scan_due_at == due
     assert lost.scan_due_at is None and lost.scan_queued_at > now
     assert [d.listing_id for d in detections()] == [lost.pk]
+
+
+def test_an_index_of_the_rights_in_force_read_as_values_matches_one_built_from_rights(world):
+    # given a figurative mark with a registered logo beside the world's word marks
+    from django.core.files.base import ContentFile
+
+    from rightsholders.models import Right
+
+    right = RightFactory(rights_holder=world.holder_a.organisation, figurative=True, name="Logo")
+    RightImage.objects.create(
+        right=right,
+        role=RightImage.Role.LOGO,
+        file=ContentFile(logo_png(), name="logo.png"),
+        original_name="logo.png",
+        content_type="image/png",
+        sha256="e" * 64,
+        width=400,
+        height=300,
+    )
+    # when the worker's index is built from the queryset (plain values, stored hashes as bytes)
+    from_values = scanning.build_index(Right.objects.in_force())
+    from_rights = scanning.build_index(list(Right.objects.in_force()))
+    # then it holds the same rights, facts, marks and logo hashes as one built from Right rows
+    assert from_values.rights == from_rights.rights
+    assert from_values.reference_prices == from_rights.reference_prices
+    assert len(from_values.text) == len(from_rights.text) > 0
+    assert from_values.images.to_arrays()["hashes"].tolist() == (
+        from_rights.images.to_arrays()["hashes"].tolist()
+    )
+    assert right.pk in set(from_values.images.right_ids.tolist())
+
+
+def test_marking_settled_listings_due_leaves_recently_due_ones_alone(world, settings):
+    settings.TAKEDOWN_SCAN_DUE_STALE_SECONDS = 120
+    now = timezone.now()
+    fresh = ListingFactory(platform=world.platform_a.platform)
+    stale = ListingFactory(platform=world.platform_a.platform)
+    scanned = ListingFactory(platform=world.platform_a.platform)
+    Listing.objects.filter(pk=fresh.pk).update(scan_due_at=now - datetime.timedelta(seconds=10))
+    Listing.objects.filter(pk=stale.pk).update(scan_due_at=now - datetime.timedelta(hours=1))
+    Listing.objects.filter(pk=scanned.pk).update(scan_due_at=None)
+    # when their images settle
+    scanning.listings_mark_due([fresh.pk, stale.pk, scanned.pk])
+    due = dict(Listing.objects.values_list("pk", "scan_due_at"))
+    # then the fresh one keeps its time; the others are due from now (the sweep waits for the scan)
+    assert due[fresh.pk] == now - datetime.timedelta(seconds=10)
+    assert due[stale.pk] >= now
+    assert due[scanned.pk] >= now
