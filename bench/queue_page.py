@@ -15,25 +15,36 @@ It then requests the pages in-process through Django's test ``Client`` (the
 whole middleware, session, view and template stack; no network), as the
 operator's moderator (every platform) and as the largest platform's moderator:
 the queue's first page, a filtered page (platform and status), the queue
-sorted by deadline, page 50, and a case page. Each page is requested
-``--requests`` times after ``--warmup`` requests; the script prints p50 and
-p95 of the wall-clock time in ms, the median CPU time of this process (the web
-side: view, ORM, template; less disturbed than the wall clock by other work on
-the machine), the number of SQL queries and the slowest query's time, then the
-queries of three pages with their times and EXPLAIN (ANALYZE, BUFFERS) of
-those on the cases (the count, the page).
+sorted by deadline, page 50, a case page, the appeals queue, and claiming the
+next case then giving it back (two POSTs and their redirects' targets not
+followed). Each page is requested ``--requests`` times after ``--warmup``
+requests; the script prints p50 and p95 of the wall-clock time in ms, the
+median CPU time of this process (the web side: view, ORM, template; less
+disturbed than the wall clock by other work on the machine), the Python
+function calls of one request (counted by cProfile: the same on a busy
+machine as on a quiet one, so before/after compare on a shared VM), the number
+of SQL queries and the slowest query's time, then the queries of three pages
+with their times and EXPLAIN (ANALYZE, BUFFERS) of those on the cases (the
+count, the page).
+
+``--profile NAME`` prints instead cProfile's top functions for one page
+(a substring of its name in the table, e.g. ``--profile "case page"``), as
+the operator's moderator, over ``--requests`` requests.
 
     .venv/bin/python bench/queue_page.py                  # 100,000 open cases, ~2 min to load
     .venv/bin/python bench/queue_page.py --reuse          # the same data again (migrates only)
     .venv/bin/python bench/queue_page.py --open-cases 10000 --requests 10   # a quick look
+    .venv/bin/python bench/queue_page.py --reuse --profile "page 50"      # where its time goes
 
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust). Not a test: it
 prints figures (docs/benchmarks.md, "Moderator queue page").
 """
 
 import argparse
+import cProfile
 import datetime
 import os
+import pstats
 import random
 import statistics
 import subprocess
@@ -41,6 +52,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -331,33 +343,74 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(client, url: str, requests: int, warmup: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def request(client, url: str):  # type: ignore[no-untyped-def]
+    """GET ``url``, or POST when it reads ``POST <path> [<form as a query string>]``."""
+    if url.startswith("POST "):
+        path, _, form = url.removeprefix("POST ").partition(" ")
+        return client.post(path, dict(parse_qsl(form)))
+    return client.get(url)
+
+
+def measure(client, urls: list[str], requests: int, warmup: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Time ``urls`` requested one after the other (a page, or claim next then release)."""
     from django.db import connection
 
+    def visit() -> None:
+        for url in urls:
+            response = request(client, url)
+            assert response.status_code in (200, 302), (url, response.status_code)
+
     for _ in range(warmup):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+        visit()
     times = []
     cpu = []
     for _ in range(requests):
         started, started_cpu = time.perf_counter(), time.process_time()
-        client.get(url)
+        visit()
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
+    profile = cProfile.Profile()
+    profile.runcall(visit)
+    calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
     recorder = Recorder()
     with connection.execute_wrapper(recorder):
-        response = client.get(url)
-    assert response.status_code == 200
+        visit()
     slowest = max(recorder.queries, key=lambda q: q[2])
     return {
         "p50": statistics.median(times),
         "p95": percentile(times, 0.95),
         "cpu": statistics.median(cpu),
+        "calls": calls,
         "queries": len(recorder.queries),
         "slowest_ms": slowest[2] * 1000,
         "recorded": recorder.queries,
-        "bytes": len(response.content),
     }
+
+
+def profile_page(client, urls: list[str], requests: int) -> None:  # type: ignore[no-untyped-def]
+    for url in urls:
+        request(client, url)
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(requests):
+        for url in urls:
+            request(client, url)
+    profile.disable()
+    stats = pstats.Stats(profile)
+    print(f"{stats.total_calls / requests:,.0f} function calls a request")  # type: ignore[attr-defined]
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(30)
+
+
+def claimed_urls(client, urls: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """``urls`` with ``{claimed}`` replaced by the case that claim next hands this moderator."""
+    if not any("{claimed}" in url for url in urls):
+        return urls
+    response = client.post(urls[0].removeprefix("POST "))
+    assert response.status_code == 302, response.status_code
+    claimed = response.url.rstrip("/").rsplit("/", 1)[-1]
+    client.post(f"/cases/{claimed}/act/", {"action": "release"})
+    return [url.format(claimed=claimed) for url in urls]
 
 
 def explain(sql: str, params: object) -> str:
@@ -390,6 +443,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-explain", dest="explain", action="store_false", help="print the table only"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="print cProfile's top functions for the page whose name holds NAME, and stop",
     )
     args = parser.parse_args()
 
@@ -444,19 +502,32 @@ def main() -> None:
     case = candidates[min(2_000, candidates.count() // 2)]
     users = get_user_model().objects
     pages = [
-        ("queue, first page", "/cases/"),
-        ("filtered: platform + status", f"/cases/?platform={big.pk}&status=open"),
-        ("sorted by deadline", "/cases/?sort=deadline"),
-        ("page 50", "/cases/?page=50"),
-        ("case page", f"/cases/{case.pk}/"),
+        ("queue, first page", ["/cases/"]),
+        ("filtered: platform + status", [f"/cases/?platform={big.pk}&status=open"]),
+        ("sorted by deadline", ["/cases/?sort=deadline"]),
+        ("page 50", ["/cases/?page=50"]),
+        ("case page", [f"/cases/{case.pk}/"]),
+        ("appeals queue", ["/cases/appeals/"]),
+        # The same case each time: claim next hands out the most urgent one, release gives it back.
+        (
+            "claim next + release",
+            ["POST /cases/claim-next/", "POST /cases/{claimed}/act/ action=release"],
+        ),
     ]
     results = {}
+    if args.profile:
+        client = Client()
+        client.force_login(users.get(username="op-moderator"))
+        name, urls = next((n, u) for n, u in pages if args.profile in n)
+        print(f"profile of '{name}' as the operator's moderator, {args.requests} requests:")
+        profile_page(client, claimed_urls(client, urls), args.requests)
+        return
     print(
         f"\n{args.requests} requests a page after {args.warmup} warm-up, Django test Client; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"{'who':<20} {'page':<28} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7} "
+        f"{'who':<20} {'page':<28} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7} {'calls':>7} "
         f"{'queries':>7} {'slowest q ms':>12}"
     )
     for who, username in (
@@ -465,12 +536,12 @@ def main() -> None:
     ):
         client = Client()
         client.force_login(users.get(username=username))
-        for name, url in pages:
-            r = measure(client, url, args.requests, args.warmup)
+        for name, urls in pages:
+            r = measure(client, claimed_urls(client, urls), args.requests, args.warmup)
             results[(who, name)] = r
             print(
                 f"{who:<20} {name:<28} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['cpu']:>7.1f} "
-                f"{r['queries']:>7} {r['slowest_ms']:>12.1f}"
+                f"{r['calls']:>7,} {r['queries']:>7} {r['slowest_ms']:>12.1f}"
             )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     if args.explain:

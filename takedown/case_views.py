@@ -35,6 +35,8 @@ from takedown.selectors import (
     case_events_for,
     case_get,
     case_internals_visible,
+    case_page_get,
+    case_row_get,
     cases_for,
     queue_for,
     queue_page,
@@ -317,7 +319,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = case_get(request.user, pk)
+    case = case_page_get(request.user, pk)
     may_decide = can_moderate_platform(access_for(request.user), case.platform_id)
     listing = case.listing
     detection = case.detection
@@ -372,8 +374,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     """Claim, release or decide the case."""
-    case = case_get(request.user, pk)
     action = request.POST.get("action", "")
+    # Claiming and giving back read the case again under its lock: its row is
+    # enough here (a 404 if not the user's); a decision fills texts from its relations.
+    if action in ("claim", "release"):
+        case = case_row_get(request.user, pk)
+    else:
+        case = case_get(request.user, pk)
     try:
         if action == "claim":
             case_claim(actor=request.user, case=case)
@@ -387,7 +394,8 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
                 raise DomainError(
                     _("Give the restriction's length in days."), field="restriction_days"
                 )
-            case_decide(
+            # The case as decided (read under its lock): no need to read it again.
+            decided = case_decide(
                 actor=request.user,
                 case=case,
                 decision=Decision(
@@ -401,9 +409,8 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
                     restriction_days=int(days) if days else None,
                 ),
             )
-            case.refresh_from_db()
             messages.success(
-                request, _("Decided: %(status)s.") % {"status": case.get_status_display()}
+                request, _("Decided: %(status)s.") % {"status": decided.get_status_display()}
             )
             if request.POST.get("next") == "claim-next":
                 return claim_next(request)
@@ -573,7 +580,11 @@ def appeal_queue(request: HttpRequest) -> HttpResponse:
         appeals = appeals.filter(by=by)
     if decidable:
         appeals = appeals.exclude(case__decided_by_id=request.user.pk)
-    page = CappedPaginator(appeals, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(appeals, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    # Unfiltered, the page counted the nav badge's number already (up to the cap).
+    unfiltered = not (platform.isdigit() or by in APPEAL_FILTER_BY or decidable)
+    waiting = paginator.count if unfiltered and not paginator.capped else _appeals_waiting(request)
     now = timezone.now()
     target = datetime.timedelta(days=APPEAL_DECISION_DAYS)
     return render(
@@ -591,6 +602,6 @@ def appeal_queue(request: HttpRequest) -> HttpResponse:
             "by_choices": Appeal.By.choices,
             "decidable": decidable,
             "decision_days": APPEAL_DECISION_DAYS,
-            "appeals_waiting": _appeals_waiting(request),
+            "appeals_waiting": waiting,
         },
     )

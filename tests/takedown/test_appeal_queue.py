@@ -18,9 +18,10 @@ from tests.takedown.test_reason_templates import ReasonTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, access, the capped count, the page's appeals with their case,
-# listing, notifier and platform, the platforms of the filter, and the badge's count.
-APPEAL_QUEUE_QUERIES = 7
+# Session, user, access, the capped count (also the nav badge's number when the
+# page is not filtered), the page's appeals with their case, listing, notifier
+# and platform, and the platforms of the filter.
+APPEAL_QUEUE_QUERIES = 6
 
 
 def _appealed(case: Case, decider, statement: str, *, age_days: int = 0) -> Appeal:

@@ -73,10 +73,10 @@ def test_claim_next_then_decide_and_claim_the_next(client, world, cases):  # noq
 # platforms of the filter, the reason templates of the bulk form and the
 # appeals waiting (the nav's badge).
 QUEUE_PAGE_QUERIES = 9
-# The case page's: session, user, access, the case with its relations, its
+# The case page's: session, user, access, the case with its relations and its
 # detection, counter-notice, rights, evidence, appeals, statements, events and
 # the reason templates offered (one each, however many there are).
-CASE_PAGE_QUERIES = 12
+CASE_PAGE_QUERIES = 11
 
 
 def more_cases(world, n: int) -> list[Case]:
