@@ -343,6 +343,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="listings a feed")
     parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=1,
+        help="threads a gunicorn worker (more than 1: the gthread worker class; 1: sync)",
+    )
+    parser.add_argument(
+        "--preload", action="store_true", help="gunicorn --preload (import the app before forking)"
+    )
+    parser.add_argument(
         "--workers", default="2x1", help="Celery workers as PROCESSESxCONCURRENCY (as end_to_end)"
     )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
@@ -402,10 +411,14 @@ def main() -> None:
         return proc
 
     try:
+        web_options = ["--workers", str(args.web_workers)]
+        if args.web_threads > 1:
+            web_options += ["--worker-class", "gthread", "--threads", str(args.web_threads)]
+        if args.preload:
+            web_options.append("--preload")
         web = spawn(
             [sys.executable, "-m", "gunicorn", "takedown.wsgi", "--bind", f"127.0.0.1:{args.port}",
-             "--workers", str(args.web_workers), "--timeout", "120", "--backlog", "2048",
-             "--log-level", "warning"],
+             *web_options, "--timeout", "120", "--backlog", "2048", "--log-level", "warning"],
             logs / "web.log",
         )  # fmt: skip
         workers = [
@@ -449,8 +462,10 @@ def main() -> None:
         print(
             f"machine: {os.cpu_count()} cores; {args.cases:,} open cases; {args.users} moderators "
             f"thinking {args.think:g} s a page; feeds of {args.batch} listings at "
-            f"{args.feed_rate:g} listings/s; web: gunicorn x{args.web_workers} (sync); "
-            f"workers: {worker_processes} x celery prefork -c {concurrency}; "
+            f"{args.feed_rate:g} listings/s; web: gunicorn x{args.web_workers} "
+            + (f"(gthread x{args.web_threads})" if args.web_threads > 1 else "(sync)")
+            + (", preloaded; " if args.preload else "; ")
+            + f"workers: {worker_processes} x celery prefork -c {concurrency}; "
             f"load average before {os.getloadavg()[0]:.1f}"
         )
         # Logins and each user's first queue page happen before the clock starts.
