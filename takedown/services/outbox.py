@@ -90,7 +90,7 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
 
     Three steps, so that no transaction or row lock is held while a slow
     receiver keeps the connection open: claim the message (a conditional
-    update in a short transaction: one more attempt, ``leased_until`` set),
+    update, committed at once: one more attempt, ``leased_until`` set),
     send with no transaction open, then record the outcome in a second short
     transaction, only if the lease is still ours (the message is still
     pending at this attempt number). A worker that dies between the send and
@@ -129,32 +129,35 @@ def lease_duration() -> datetime.timedelta:
 def _claim(message_id: int) -> tuple[OutboxMessage, datetime.datetime] | None:
     """Take the lease of a due message: (the message, the lease's end), or None.
 
-    A conditional update, so two workers racing for one message claim it
-    once (PostgreSQL re-checks the condition on the row the first one
-    updated). ``next_attempt_at`` moves to the lease's end too, so the sweep's
-    due query finds a message whose worker died once its lease has run out.
+    One conditional UPDATE, a transaction of its own in autocommit: two
+    workers racing for one message claim it once (PostgreSQL re-checks the
+    condition on the row the first one updated), and the claim is committed
+    before the send. The row is read after it; nobody else changes a leased
+    message until the lease runs out. ``next_attempt_at`` moves to the
+    lease's end too, so the sweep's due query finds a message whose worker
+    died once its lease has run out.
     """
     now = timezone.now()
     lease_end = now + lease_duration()
-    with transaction.atomic():
-        claimed = (
-            OutboxMessage.objects.filter(
-                pk=message_id,
-                status=OutboxMessage.Status.PENDING,
-                # Not before its time: a duplicate task must not skip the backoff.
-                next_attempt_at__lte=now,
-            )
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-            .update(
-                attempts=F("attempts") + 1,
-                leased_until=lease_end,
-                next_attempt_at=lease_end,
-                updated_at=now,
-            )
+    claimed = (
+        OutboxMessage.objects.filter(
+            pk=message_id,
+            status=OutboxMessage.Status.PENDING,
+            # Not before its time: a duplicate task must not skip the backoff.
+            next_attempt_at__lte=now,
         )
-        if not claimed:
-            return None  # sent already, given up, not due, or leased by another worker
-        message = OutboxMessage.objects.select_related("endpoint").get(pk=message_id)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        .update(
+            attempts=F("attempts") + 1,
+            leased_until=lease_end,
+            next_attempt_at=lease_end,
+            updated_at=now,
+        )
+    )
+    if not claimed:
+        return None  # sent already, given up, not due, or leased by another worker
+    # The endpoint is loaded by webhook_send when it needs it: an e-mail has none.
+    message = OutboxMessage.objects.get(pk=message_id)
     return message, lease_end
 
 
