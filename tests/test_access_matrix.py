@@ -262,7 +262,10 @@ def _export_b(o: dict):
 
     if "data_export" not in o:
         export = DataExport.objects.create(
-            organisation=o["right"].rights_holder, status="done", done=9, total=9
+            organisation=o["right"].rights_holder,
+            status="ready",
+            progress_done=9,
+            progress_total=9,
         )
         export.file.save("b-export.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18))
         o["data_export"] = export
