@@ -10,10 +10,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,6 +32,7 @@ from takedown.access import (
 )
 from takedown.errors import DomainError, NotPermitted
 from takedown.geo import is_currency, parse_territories
+from takedown.services.outbox import email_queue
 from takedown.states import RightAction, RightStatus, right_target
 from takedown.uploads import (
     Kind,
@@ -54,6 +53,9 @@ from .models import (
     RightsRevision,
 )
 from .signals import right_came_into_force
+
+# The outbox topic of the e-mails telling a rights holder its right's status changed.
+RIGHT_STATUS_TOPIC = "right.status"
 
 LOCARNO_RE = re.compile(r"^(\d{2})-(\d{2})$")
 # Nice classification: 34 classes of goods and 11 of services.
@@ -495,28 +497,18 @@ def _right_transition(*, actor, right: Right, action: str, reason: str = "") -> 
         rights_revision_bump()
         if locked.is_in_force():
             right_came_into_force.send(sender=Right, right=locked)
-        transaction.on_commit(partial(_notify, event.pk))
+        right_event_notify(event)
     return locked
 
 
-def _notify(event_id: int) -> None:
-    from .tasks import notify_right_status
+def right_event_notify(event: RightEvent) -> int:
+    """Queue e-mails to the submitter and the rights holder's contact about ``event``.
 
-    notify_right_status.delay(event_id)
-
-
-def right_event_notify(*, event_id: int) -> int:
-    """Email the submitter and the rights holder's contact what happened to their right.
-
-    Return how many addresses were written to; a missing event sends nothing.
+    Written to the outbox in the caller's transaction, so a notice goes out
+    after commit even when the broker is down then (the outbox sweep sends
+    it), and nothing goes out for a change rolled back. Return how many
+    addresses are written to.
     """
-    event = (
-        RightEvent.objects.select_related("right__rights_holder", "right__submitted_by")
-        .filter(pk=event_id)
-        .first()
-    )
-    if event is None:
-        return 0
     right = event.right
     recipients = sorted(
         {
@@ -528,8 +520,6 @@ def right_event_notify(*, event_id: int) -> int:
             if address
         }
     )
-    if not recipients:
-        return 0
     status = RightStatus(event.to_status).label.lower()
     lines = [
         f"Your right {right.name} ({right.office} {right.registration_number}) is now {status}.",
@@ -538,12 +528,13 @@ def right_event_notify(*, event_id: int) -> int:
         lines.append(f"Reason: {event.reason}")
     if event.to_status != RightStatus.VERIFIED:
         lines.append("Only verified rights are scanned for and can back a complaint.")
-    send_mail(
-        subject=f"[Takedown workbench] {right.name}: {status}",
-        message="\n\n".join(lines),
-        from_email=None,
-        recipient_list=recipients,
-    )
+    for address in recipients:
+        email_queue(
+            topic=RIGHT_STATUS_TOPIC,
+            to=address,
+            subject=f"[Takedown workbench] {right.name}: {status}",
+            body="\n\n".join(lines),
+        )
     return len(recipients)
 
 
@@ -639,7 +630,7 @@ def rights_expire_due(*, today: datetime.date | None = None) -> int:
                 reason=locked.status_reason,
             )
             rights_revision_bump()
-            transaction.on_commit(partial(_notify, event.pk))
+            right_event_notify(event)
             expired += 1
     return expired
 

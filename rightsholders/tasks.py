@@ -3,8 +3,10 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from . import services
+from .models import RightEvent
 
 logger = logging.getLogger(__name__)
 
@@ -19,17 +21,22 @@ def expire_due_rights() -> int:
     return expired
 
 
-@shared_task(
-    name="rightsholders.notify_right_status",
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(name="rightsholders.notify_right_status", acks_late=True, time_limit=90)
 def notify_right_status(event_id: int) -> int:
-    """Email the rights holder what a moderator decided about its right (sent after commit)."""
-    sent = services.right_event_notify(event_id=event_id)
-    logger.info("right event %s: %d notification(s) sent", event_id, sent)
-    return sent
+    """Queue a right's status notice (a task name kept for messages queued before the outbox).
+
+    Right status notices are now written to the outbox with the change itself
+    (``services.right_event_notify``); a task of this name still in the broker
+    after an upgrade queues its notice there.
+    """
+    event = (
+        RightEvent.objects.select_related("right__rights_holder", "right__submitted_by")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        return 0
+    with transaction.atomic():
+        queued = services.right_event_notify(event)
+    logger.info("right event %s: %d notification(s) queued", event_id, queued)
+    return queued

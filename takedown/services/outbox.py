@@ -4,7 +4,8 @@ A delivery leases its message (``outbox_deliver``): claim, send with no
 transaction open, record. A lease whose worker died runs out and the sweep
 (``outbox_resume``) sends the message again with the same event id, which
 receivers use to drop a duplicate (webhooks: ``X-Takedown-Event-Id`` and the
-body's ``id``).
+body's ``id``; e-mails: the same ``X-Takedown-Event-Id`` and a ``Message-ID``
+made from it, on which mail stores and clients drop a copy they already hold).
 
 Every attempt is logged (OutboxAttempt): when, how long, the receiver's HTTP
 status and answer, or the error. A webhook to an endpoint disabled since the
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -234,18 +235,36 @@ def _record(
 
 def _send(message: OutboxMessage) -> _Sent:
     if message.channel == OutboxMessage.Channel.EMAIL:
-        send_mail(
-            message.subject,
-            message.body,
-            settings.DEFAULT_FROM_EMAIL,
-            [message.recipient],
-            fail_silently=False,
-        )
+        email_send(message)
         return _Sent()
     if message.channel == OutboxMessage.Channel.WEBHOOK:
         response = webhook_send(message)
         return _Sent(status_code=response.status_code, excerpt=response.excerpt)
     raise ValueError(f"no channel {message.channel!r}")
+
+
+def email_send(message: OutboxMessage) -> None:
+    """Send an e-mail message through Django's mail backend; raise on failure."""
+    EmailMessage(
+        message.subject,
+        message.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [message.recipient],
+        headers=email_headers(message),
+    ).send(fail_silently=False)
+
+
+def email_headers(message: OutboxMessage) -> dict[str, str]:
+    """Return the headers that make a resent e-mail the same message as the first send.
+
+    The Message-ID is the event id's at the sender's domain, so a copy sent
+    again after a lease ran out carries the Message-ID of the first.
+    """
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    return {
+        "Message-ID": f"<{message.event_id}@{domain}>",
+        "X-Takedown-Event-Id": str(message.event_id),
+    }
 
 
 def outbox_resume(*, limit: int = 1000) -> int:

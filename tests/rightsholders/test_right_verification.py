@@ -1,11 +1,13 @@
 import datetime
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from rightsholders.models import Right
 from rightsholders.selectors import rights_for
 from rightsholders.services import (
+    RIGHT_STATUS_TOPIC,
     right_data_of,
     right_image_remove,
     right_reinstate,
@@ -16,6 +18,8 @@ from rightsholders.services import (
     rights_expire_due,
 )
 from takedown.errors import DomainError, NotPermitted, TransitionNotAllowed
+from takedown.models import OutboxMessage
+from takedown.services import outbox
 from takedown.states import RightStatus, right_actions_from
 from tests.files import png_upload
 
@@ -223,11 +227,43 @@ def test_holder_is_emailed_the_decision_with_its_reason_after_commit(
         right_reject(
             actor=world.operator_moderator, right=submitted, reason="Certificate is unreadable"
         )
-    # then the submitter is told, with the reason
+    # then the submitter is told, with the reason, through the outbox
     [mail] = mailoutbox
     assert mail.to == [world.holder_a.admin.email]
     assert mail.subject == "[Takedown workbench] NEWMARK: rejected"
     assert "Reason: Certificate is unreadable" in mail.body
+    [message] = OutboxMessage.objects.filter(topic=RIGHT_STATUS_TOPIC)
+    assert (message.status, message.recipient) == ("sent", world.holder_a.admin.email)
+
+
+def test_a_right_notice_survives_a_broker_down_at_commit(
+    world, submitted, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given the broker is down when a moderator verifies a right
+    submitted.submitted_by = world.holder_a.admin
+    submitted.save()
+    deliver = outbox.queue_delivery
+    monkeypatch.setattr(outbox, "queue_delivery", lambda message_id: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        right_reject(actor=world.operator_moderator, right=submitted, reason="Blurred certificate")
+    assert mailoutbox == []
+    # when the outbox sweep runs after the broker is back
+    monkeypatch.setattr(outbox, "queue_delivery", deliver)
+    outbox.outbox_resume()
+    # then the notice goes out once
+    [mail] = mailoutbox
+    assert mail.subject == "[Takedown workbench] NEWMARK: rejected"
+    outbox.outbox_resume()
+    assert len(mailoutbox) == 1
+
+
+def test_a_notice_is_not_written_for_a_change_rolled_back(world, submitted):
+    # given a verification whose transaction fails after the change
+    with pytest.raises(RuntimeError), transaction.atomic():
+        right_reject(actor=world.operator_moderator, right=submitted, reason="Unreadable")
+        raise RuntimeError("the request failed later")
+    # then no notice waits in the outbox
+    assert not OutboxMessage.objects.filter(topic=RIGHT_STATUS_TOPIC).exists()
 
 
 def test_nothing_is_emailed_when_the_transition_fails(

@@ -231,7 +231,7 @@ def test_a_failing_email_is_retried_with_backoff_then_sent(world, cases, monkeyp
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr(outbox, "send_mail", broken)
+    monkeypatch.setattr(outbox, "email_send", broken)
     outbox.outbox_deliver(message_id=failing.pk)
     failing.refresh_from_db()
     assert (failing.status, failing.attempts) == ("pending", 1)

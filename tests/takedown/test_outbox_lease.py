@@ -33,7 +33,7 @@ def test_no_transaction_is_open_while_a_message_is_sent(monkeypatch):
         )
         return 1
 
-    monkeypatch.setattr(outbox, "send_mail", send_mail)
+    monkeypatch.setattr(outbox, "email_send", send_mail)
     # when a worker delivers it
     outbox.outbox_deliver(message_id=message.pk)
     # then the send ran outside any transaction, under a committed lease
@@ -58,7 +58,7 @@ def test_a_second_worker_finds_the_message_leased_and_sends_nothing(monkeypatch)
         second.append(outbox.outbox_deliver(message_id=message.pk))
         return 1
 
-    monkeypatch.setattr(outbox, "send_mail", send_mail)
+    monkeypatch.setattr(outbox, "email_send", send_mail)
     outbox.outbox_deliver(message_id=message.pk)
     # then it found the lease taken and sent nothing; the message went once
     assert second == [None] and len(sends) == 1
@@ -78,7 +78,7 @@ def test_two_workers_racing_for_one_message_send_it_once(monkeypatch):
         sends.append(threading.current_thread().name)
         return 1
 
-    monkeypatch.setattr(outbox, "send_mail", send_mail)
+    monkeypatch.setattr(outbox, "email_send", send_mail)
     results = {}
 
     def work(name: str) -> None:
@@ -107,7 +107,7 @@ def test_a_lease_whose_worker_died_is_taken_over_by_the_sweep_once_it_runs_out(m
     claimed = outbox._claim(message.pk)
     assert claimed is not None
     sends = []
-    monkeypatch.setattr(outbox, "send_mail", lambda *args, **kwargs: sends.append(args) or 1)
+    monkeypatch.setattr(outbox, "email_send", lambda *args, **kwargs: sends.append(args) or 1)
     # when the sweep runs while the lease lasts, it leaves the message alone
     assert outbox.outbox_resume() == 0
     assert sends == []
@@ -132,7 +132,7 @@ def test_a_worker_finishing_after_its_lease_was_taken_over_does_not_overwrite_th
     slow, lease_end = outbox._claim(message.pk)
     later = timezone.now() + outbox.lease_duration() + datetime.timedelta(seconds=1)
     monkeypatch.setattr("takedown.services.outbox.timezone.now", lambda: later)
-    monkeypatch.setattr(outbox, "send_mail", lambda *args, **kwargs: 1)
+    monkeypatch.setattr(outbox, "email_send", lambda *args, **kwargs: 1)
     outbox.outbox_deliver(message_id=message.pk)
     # when the slow worker's send fails at last and it records it
     outbox._record(slow, lease_end, later, 0.0, failure=ConnectionError("timed out"))
@@ -140,3 +140,22 @@ def test_a_worker_finishing_after_its_lease_was_taken_over_does_not_overwrite_th
     message.refresh_from_db()
     assert (message.status, message.attempts, message.last_error) == ("sent", 2, "")
     assert list(message.attempt_log.values_list("number", "ok")) == [(1, False), (2, True)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_sent_again_after_its_lease_ran_out_is_the_same_message(settings):
+    # given an e-mail sent once by a worker that died before recording it
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DEFAULT_FROM_EMAIL = "Takedown <notices@takedown.example>"
+    from django.core import mail
+
+    message = queued_email()
+    outbox.email_send(message)
+    # when the sweep sends it again
+    outbox.email_send(OutboxMessage.objects.get(pk=message.pk))
+    # then both copies carry one Message-ID and the event id, on which a mail store drops the copy
+    first, second = mail.outbox
+    assert first.extra_headers == second.extra_headers
+    assert first.message()["Message-ID"] == f"<{message.event_id}@takedown.example>"
+    assert second.message()["X-Takedown-Event-Id"] == str(message.event_id)
+    assert (first.to, first.subject, first.body) == (["x@example.test"], "s", "b")
