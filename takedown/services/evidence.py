@@ -21,13 +21,14 @@ import json
 import logging
 import mimetypes
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, Model, OuterRef
 from django.utils import timezone
 
 from listings.models import Detection, Listing, ListingImage
@@ -712,6 +713,11 @@ CHANGED_HINTS: dict[str, str] = {
     LedgerEntry.Kind.PURGE: ": a PurgedObject row of the batch was added, removed or edited",
     LedgerEntry.Kind.ERASURE: ": the erasure record was edited",
 }
+# The kinds a retention purge deletes, and their models.
+PURGEABLE: dict[str, type[Model]] = {
+    LedgerEntry.Kind.SNAPSHOT: EvidenceSnapshot,
+    LedgerEntry.Kind.CASE_EVENT: CaseEvent,
+}
 # Counted in the report, by kind.
 REPORT_COUNTS: dict[str, str] = {
     LedgerEntry.Kind.SNAPSHOT: "snapshots",
@@ -843,6 +849,8 @@ def _check_entry(
     current = content_sha256(entry.kind, obj)
     if current != entry.content_sha256:
         what = CHANGED_HINTS.get(entry.kind, "")
+        if entry.kind == LedgerEntry.Kind.PURGE:
+            what = _purge_row_suspect(obj) or what
         return (
             f"{label}: content changed since it was recorded{what} "
             f"(recorded {entry.content_sha256[:16]}…, now {current[:16]}…)."
@@ -856,6 +864,38 @@ def _check_entry(
             return (
                 f"{label}: content changed: its reason's salt is gone but no erasure "
                 "record names the event."
+            )
+    return None
+
+
+def _purge_row_suspect(batch: PurgeBatch) -> str | None:
+    """Name the row of a changed purge batch that shows it was added or edited, if one does.
+
+    A purge deletes the objects it lists, each with its ledger entry, and
+    writes the batch's rows in one statement with one ``purged_at``. A row
+    whose object still exists, that names no ledger entry, or whose time is
+    the odd one out was not written by the purge. Read only once a batch has
+    failed (one query per kind of object listed).
+    """
+    present: set[tuple[str, int]] = set()
+    for kind, model in PURGEABLE.items():
+        ids = [object_id for k, object_id, _digest, _at in batch.objects if k == kind]
+        if ids:
+            found = model._default_manager.filter(pk__in=ids).values_list("pk", flat=True)
+            present.update((kind, pk) for pk in found)
+    times = Counter(purged_at for _kind, _id, _digest, purged_at in batch.objects)
+    usual, usual_count = times.most_common(1)[0]
+    odd_time = usual_count == len(batch.objects) - 1 and usual_count > 1
+    for kind, object_id, digest, purged_at in batch.objects:
+        row = f"PurgedObject {kind} {object_id}"
+        if (kind, object_id) in present:
+            return f": {row} was added or edited: its object was not deleted"
+        if digest is None:
+            return f": {row} was added or edited: no ledger entry names its object"
+        if odd_time and purged_at != usual:
+            return (
+                f": {row} was added or edited: its purged_at ({purged_at}) is not "
+                f"the batch's ({usual})"
             )
     return None
 
@@ -933,6 +973,53 @@ def _check_files(
     return None
 
 
+# Rows that each need an entry in the chain, checked in this order: the model,
+# the entry's kind, the row's field the entry's object id holds, the row's
+# fields the message names, and the message.
+UNCHAINED_ROWS: tuple[tuple[type[Model], str, str, tuple[str, ...], str], ...] = (
+    (
+        CaseEvent,
+        LedgerEntry.Kind.CASE_EVENT,
+        "pk",
+        ("pk",),
+        "Case event {} is not in the ledger: written around the services, or its entry deleted.",
+    ),
+    (
+        EvidenceSnapshot,
+        LedgerEntry.Kind.SNAPSHOT,
+        "pk",
+        ("pk",),
+        "Snapshot {} is not in the ledger: written around the services, or its entry deleted.",
+    ),
+    (
+        PurgedObject,
+        LedgerEntry.Kind.PURGE,
+        "batch",
+        ("kind", "object_id"),
+        "PurgedObject {} {} is listed as purged but no purge entry in the "
+        "ledger covers it: the row was added around the retention purge.",
+    ),
+    (
+        ErasureRecord,
+        LedgerEntry.Kind.ERASURE,
+        "pk",
+        ("pk",),
+        "Erasure record {} is not in the ledger: written around the services, or its entry deleted.",
+    ),
+)
+
+
+def _first_unchained(
+    model: type[Model], kind: str, named_by: str, fields: tuple[str, ...]
+) -> tuple[Any, ...] | None:
+    """The named fields of the first row (by pk) that no ledger entry of this kind names."""
+    chained = LedgerEntry.objects.filter(kind=kind, object_id=OuterRef(named_by))
+    row: tuple[Any, ...] | None = (
+        model._default_manager.filter(~Exists(chained)).order_by("pk").values_list(*fields).first()
+    )
+    return row
+
+
 def _check_ends(last_sequence: int, last_hash: str, anchors: dict[int, str]) -> str | None:
     beyond = [s for s in anchors if s > last_sequence]
     if beyond:
@@ -946,58 +1033,8 @@ def _check_ends(last_sequence: int, last_hash: str, anchors: dict[int, str]) -> 
             f"The chain ends at #{last_sequence} but its head row says #{head.sequence}: "
             "entries at its end were deleted or the head was altered."
         )
-    unrecorded = (
-        CaseEvent.objects.filter(
-            ~Exists(
-                LedgerEntry.objects.filter(
-                    kind=LedgerEntry.Kind.CASE_EVENT, object_id=OuterRef("pk")
-                )
-            )
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if unrecorded is not None:
-        return f"Case event {unrecorded} is not in the ledger: written around the services, or its entry deleted."
-    unrecorded = (
-        EvidenceSnapshot.objects.filter(
-            ~Exists(
-                LedgerEntry.objects.filter(kind=LedgerEntry.Kind.SNAPSHOT, object_id=OuterRef("pk"))
-            )
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if unrecorded is not None:
-        return f"Snapshot {unrecorded} is not in the ledger: written around the services, or its entry deleted."
-    uncovered = (
-        PurgedObject.objects.filter(
-            ~Exists(
-                LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PURGE, object_id=OuterRef("batch"))
-            )
-        )
-        .order_by("pk")
-        .values_list("kind", "object_id")
-        .first()
-    )
-    if uncovered is not None:
-        kind, object_id = uncovered
-        return (
-            f"PurgedObject {kind} {object_id} is listed as purged but no purge entry in the "
-            "ledger covers it: the row was added around the retention purge."
-        )
-    unrecorded = (
-        ErasureRecord.objects.filter(
-            ~Exists(
-                LedgerEntry.objects.filter(kind=LedgerEntry.Kind.ERASURE, object_id=OuterRef("pk"))
-            )
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if unrecorded is not None:
-        return f"Erasure record {unrecorded} is not in the ledger: written around the services, or its entry deleted."
+    for model, kind, named_by, fields, message in UNCHAINED_ROWS:
+        row = _first_unchained(model, kind, named_by, fields)
+        if row is not None:
+            return message.format(*row)
     return None

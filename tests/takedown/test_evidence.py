@@ -203,6 +203,19 @@ def test_an_event_written_around_the_services_is_detected(world, cases):
         verify()
 
 
+def test_a_snapshot_written_around_the_services_is_detected(world, cases):
+    stray = EvidenceSnapshot(
+        case=cases[0], listing=cases[0].listing, action="file", body={}, personal_sha256="0" * 64
+    )
+    stray.save()
+    with pytest.raises(
+        CommandError,
+        match=rf"\. Snapshot {stray.pk} is not in the ledger: written around the services, "
+        r"or its entry deleted\. \(",
+    ):
+        verify()
+
+
 def test_the_anchor_records_the_head_and_a_deleted_tail_is_detected(world, cases, caplog):
     # given the head anchored by the periodic task (logged, too): three snapshots
     # at detection, then three filings (snapshot and event each)

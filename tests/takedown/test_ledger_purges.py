@@ -88,10 +88,47 @@ def test_a_forged_row_slipped_into_a_chained_batch_fails_at_that_batch(world):
     PurgedObject.objects.bulk_create(
         [PurgedObject(kind="case_event", object_id=event.pk, batch=number)]
     )
-    # then the batch's entry no longer matches its rows
+    # then the batch's entry no longer matches its rows, naming the row by its odd time
     report = ledger_verify()
     assert not report.ok
     assert f"(purge batch {number}): content changed since it was recorded" in report.problem
+    assert f"PurgedObject case_event {event.pk} was added or edited: its purged_at" in (
+        report.problem
+    )
+
+
+def test_a_kept_object_slipped_into_a_chained_batch_fails_naming_its_row(world):
+    # given a purge, and a kept case's event (not deleted) listed in the purge's batch
+    # with the batch's own time
+    _snapshots, _events, kept = purged_and_kept(world)
+    event = CaseEvent.objects.filter(case=kept).order_by("pk").first()
+    first = PurgedObject.objects.order_by("batch", "pk").first()
+    PurgedObject.objects.bulk_create(
+        [
+            PurgedObject(
+                kind="case_event", object_id=event.pk, batch=first.batch, purged_at=first.purged_at
+            )
+        ]
+    )
+    # then the batch fails, naming the row whose object is still there
+    report = ledger_verify()
+    assert f"(purge batch {first.batch}): content changed since it was recorded: " in (
+        report.problem
+    )
+    assert (
+        f"PurgedObject case_event {event.pk} was added or edited: its object was not deleted"
+        in (report.problem)
+    )
+
+
+def test_a_changed_batch_with_no_row_standing_out_keeps_the_batch_wide_hint(world):
+    # given a purge whose rows are all moved to one new time
+    purged_and_kept(world)
+    number = PurgedObject.objects.order_by("batch").values_list("batch", flat=True).first()
+    PurgedObject.objects.filter(batch=number).update(purged_at=timezone.now())
+    # then the batch fails without naming a row
+    report = ledger_verify()
+    assert f"(purge batch {number}): content changed" in report.problem
     assert "a PurgedObject row of the batch was added, removed or edited" in report.problem
 
 

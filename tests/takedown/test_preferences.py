@@ -4,10 +4,12 @@ import datetime
 import zoneinfo
 
 import pytest
+from django import forms
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from takedown.forms import PreferencesForm, time_zone_choices
 from takedown.middleware import UserTimeZoneMiddleware
 from takedown.services.cases import case_decide
 from takedown.services.remedies import counter_notice_file
@@ -131,3 +133,28 @@ def test_the_api_answers_in_utc_whatever_the_signed_in_user_s_zone(client, world
     # then the deadline is in UTC, as a platform's token reads it
     assert body["deadline_at"].endswith("Z")
     assert datetime.datetime.fromisoformat(body["deadline_at"]) == case.deadline_at
+
+
+@pytest.mark.parametrize(
+    ("data", "initial"),
+    [
+        (None, "Asia/Shanghai"),
+        ({"time_zone": "Europe/Atlantis", "language": "xx"}, "UTC"),
+        ({"time_zone": "", "language": "en"}, "UTC"),
+    ],
+)
+def test_the_zone_list_is_the_markup_django_s_select_writes(data, initial):
+    # given the preferences form as shown (a zone chosen) and as refused (unknown values)
+    form = PreferencesForm(data, initial={"time_zone": initial, "language": "en"})
+    form.is_valid()
+    django_select = PreferencesForm(data, initial={"time_zone": initial, "language": "en"})
+    widget = django_select.fields["time_zone"].widget
+    django_select.fields["time_zone"].widget = forms.Select(
+        attrs=widget.attrs, choices=time_zone_choices()
+    )
+    django_select.is_valid()
+    # when the zone field is rendered by the cached options and by Django's own widget
+    fast, slow = str(form["time_zone"]), str(django_select["time_zone"])
+    # then the page gets the same markup, the chosen zone (if any) selected
+    assert fast == slow
+    assert ('<option value="Asia/Shanghai" selected>' in fast) == (data is None)
