@@ -85,30 +85,45 @@ OPERATION_WORDS = {
 }
 # Why an everyday word mark counts in this listing (text.py's ordinary-word support).
 SUPPORT_WORDS = {
-    "brand field": pgettext_lazy("why an everyday word counts", "brand field"),
-    "counterfeit cue": pgettext_lazy("why an everyday word counts", "counterfeit cue"),
+    engine_cues.SUPPORT_BRAND_FIELD: pgettext_lazy("why an everyday word counts", "brand field"),
+    engine_cues.SUPPORT_COUNTERFEIT_CUE: pgettext_lazy(
+        "why an everyday word counts", "counterfeit cue"
+    ),
 }
-_SUPPORT_CLASSES = "category in class "
-_LOW_PRICE_TEXT = " of the reference price"
+# How rows stored before the engine kept these figures as data said them (read only).
+_OLD_SUPPORT_CLASSES = "category in class "
+_OLD_LOW_PRICE_TEXT = " of the reference price"
+
+
+def _ratio_said(ratio: str) -> str:
+    return pgettext("detection cue", "%(ratio)s of the reference price") % {"ratio": ratio}
 
 
 def _cue_said(cue: dict[str, Any]) -> str:
     name = cue.get("name", "")
     text = str(cue.get("text", ""))
-    if cue.get("kind") == engine_cues.LOW_PRICE and text.endswith(_LOW_PRICE_TEXT):
-        # Stored as "0.25 of the reference price".
-        ratio = text.removesuffix(_LOW_PRICE_TEXT)
-        text = pgettext("detection cue", "%(ratio)s of the reference price") % {"ratio": ratio}
+    ratio = cue.get(engine_cues.PRICE_RATIO_KEY)
+    if cue.get("kind") == engine_cues.LOW_PRICE and isinstance(ratio, int | float):
+        text = _ratio_said(f"{ratio:.2f}")
+    elif cue.get("kind") == engine_cues.LOW_PRICE and text.endswith(_OLD_LOW_PRICE_TEXT):
+        # Stored before as "0.25 of the reference price".
+        text = _ratio_said(text.removesuffix(_OLD_LOW_PRICE_TEXT))
     effect = float(cue.get("effect", 0))
     return f"{CUE_WORDS.get(name, name)} “{text}” ({'+' if effect >= 0 else ''}{effect:.2f})"
 
 
-def _support_said(support: str) -> str:
-    if support.startswith(_SUPPORT_CLASSES):
-        # Stored as "category in class 18, 25".
-        return pgettext("why an everyday word counts", "category in class %(classes)s") % {
-            "classes": support.removeprefix(_SUPPORT_CLASSES)
-        }
+def _classes_said(classes: str) -> str:
+    return pgettext("why an everyday word counts", "category in class %(classes)s") % {
+        "classes": classes
+    }
+
+
+def _support_said(support: str, classes: list[Any]) -> str:
+    if support == engine_cues.SUPPORT_CATEGORY_CLASS:
+        return _classes_said(", ".join(str(c) for c in classes))
+    if support.startswith(_OLD_SUPPORT_CLASSES):
+        # Stored before as "category in class 18, 25".
+        return _classes_said(support.removeprefix(_OLD_SUPPORT_CLASSES))
     return str(SUPPORT_WORDS.get(support, support))
 
 
@@ -178,7 +193,7 @@ def text_sentence(evidence: dict[str, Any]) -> str:
     support = evidence.get("ordinary_word_support")
     if support:
         sentence += " " + _("An everyday word, counted because: %(why)s.") % {
-            "why": _support_said(str(support))
+            "why": _support_said(str(support), list(evidence.get("ordinary_word_classes", [])))
         }
     # A cue with no effect (the score was already at its ceiling) is noise here.
     cues = [c for c in evidence.get("cues", []) if c.get("effect")]

@@ -24,6 +24,25 @@ LOW_PRICE = "low_price"
 # language (listings.explain.CUE_WORDS), so a name changed here is a new msgid there.
 DISGUISED_SPELLING = "disguised spelling"
 PRICE_UNDER_REFERENCE = "price under reference"
+# The low-price cue stores its figure, ``price / reference price``, as a number
+# under this key (rounded to 4 places), not in words. Rows stored before
+# 2026-12-03 hold it as text instead ("0.25 of the reference price"), which
+# listings.explain still reads.
+PRICE_RATIO_KEY = "ratio"
+
+# Why an ordinary-word mark ("Apple", "Shell") counts in a listing, stored in a
+# detection's evidence under "ordinary_word_support"; with SUPPORT_CATEGORY_CLASS,
+# the Nice classes the listing's category shares with the mark are stored as
+# numbers under "ordinary_word_classes". Rows stored before 2026-12-03 hold
+# "category in class 18, 25" as the support instead (read by listings.explain).
+SUPPORT_BRAND_FIELD = "brand field"
+SUPPORT_CATEGORY_CLASS = "category class"
+SUPPORT_COUNTERFEIT_CUE = "counterfeit cue"
+SUPPORT_NAMES: tuple[str, ...] = (
+    SUPPORT_BRAND_FIELD,
+    SUPPORT_CATEGORY_CLASS,
+    SUPPORT_COUNTERFEIT_CUE,
+)
 
 # Effects on a match's score (0..1). A plain mention scores 0.7 (text.MENTION_SCORE):
 # one reference cue takes it to 0.35, under the 0.5 a moderator's queue would start

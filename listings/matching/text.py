@@ -384,13 +384,13 @@ class TextIndex:
             listing_field, start, original_start, original_end, edit, counterfeit_cues
         )
         ratio = cues.price_ratio(context.price, context.reference_prices.get(right_id))
-        if cues.is_low_price(ratio):
+        if ratio is not None and cues.is_low_price(ratio):
             applied.append(
                 {
-                    "name": "price under reference",
+                    "name": cues.PRICE_UNDER_REFERENCE,
                     "kind": cues.LOW_PRICE,
                     "field": "price",
-                    "text": f"{ratio:.2f} of the reference price",
+                    cues.PRICE_RATIO_KEY: round(ratio, 4),
                     "effect": cues.LOW_PRICE_EFFECT,
                 }
             )
@@ -423,7 +423,10 @@ class TextIndex:
             "score": round(score, 4),
         }
         if support is not None:
-            evidence["ordinary_word_support"] = support
+            reason, classes = support
+            evidence["ordinary_word_support"] = reason
+            if classes:
+                evidence["ordinary_word_classes"] = classes
         return TextMatch(right_id=right_id, score=round(score, 4), evidence=evidence)
 
 
@@ -556,7 +559,7 @@ def _applied_cues(
     if DISGUISE_FOLDS.intersection(edit["folds"]):
         applied.append(
             {
-                "name": "disguised spelling",
+                "name": cues.DISGUISED_SPELLING,
                 "kind": cues.COUNTERFEIT,
                 "field": listing_field.name,
                 "text": listing_field.normalised.original[original_start:original_end],
@@ -592,14 +595,15 @@ def _cue_evidence(listing_field: _Field, cue: cues.CueHit, effect: float) -> dic
 
 def _ordinary_word_support(
     mark: _Mark, context: ListingContext, counterfeit_cue: bool, brand_marks: set[str]
-) -> str | None:
-    """Return why an ordinary-word mark counts here, or None when nothing supports it."""
+) -> tuple[str, list[int]] | None:
+    """Return why an ordinary-word mark counts here (a cues.SUPPORT_* name and the Nice
+    classes the listing's category shares with the mark), or None when nothing supports it."""
     if mark.skeleton in brand_marks:
-        return "brand field"
+        return cues.SUPPORT_BRAND_FIELD, []
     if context.category_classes is not None:
         shared = context.category_classes & mark.spec.classes
         if shared:
-            return f"category in class {', '.join(str(c) for c in sorted(shared))}"
+            return cues.SUPPORT_CATEGORY_CLASS, sorted(shared)
     if counterfeit_cue:
-        return "counterfeit cue"
+        return cues.SUPPORT_COUNTERFEIT_CUE, []
     return None

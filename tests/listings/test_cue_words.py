@@ -122,6 +122,45 @@ def test_english_sentences_keep_the_engine_s_words(index):
     assert "price under reference “0.20 of the reference price” (+0.10)." in said
 
 
+def test_evidence_stored_before_the_figures_became_data_is_still_said(wrapped_chinese):
+    # given text evidence as the engine stored it before 2026-12-03: the price ratio
+    # and an everyday word's classes in English words
+    old = {
+        "mark": "Apple",
+        "field": "title",
+        "span": {"start": 0, "end": 5, "text": "Apple"},
+        "edit": {"kind": "exact", "folds": [], "operations": []},
+        "ordinary_word_support": "category in class 9, 16",
+        "cues": [
+            {
+                "name": "price under reference",
+                "kind": "low_price",
+                "field": "price",
+                "text": "0.15 of the reference price",
+                "effect": 0.1,
+            }
+        ],
+    }
+    # when it is said
+    said = explain.text_sentence(old)
+    # then it reads as new evidence does, translated, figures kept
+    assert "《category in class %(classes)s》" not in said
+    assert "《category in class 9, 16》" in said, said
+    assert "《price under reference》 “《0.15 of the reference price》” (+0.10)" in said, said
+
+
+def test_new_and_old_everyday_word_support_read_alike():
+    # given the same support stored as data (now) and as words (before)
+    new = {"ordinary_word_support": cues.SUPPORT_CATEGORY_CLASS, "ordinary_word_classes": [9]}
+    old = {"ordinary_word_support": "category in class 9"}
+    # when each is said in English
+    with translation.override("en"):
+        said = [explain.text_sentence(e) for e in (new, old)]
+    # then they are the same sentence
+    assert said[0] == said[1]
+    assert "An everyday word, counted because: category in class 9." in said[0]
+
+
 def test_signal_and_image_names_have_filters_for_the_pages(wrapped_chinese):
     # given the signal and variant names a detection page shows
     # when the page's filters say them

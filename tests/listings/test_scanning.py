@@ -172,7 +172,8 @@ def test_ordinary_word_marks_need_the_category_of_their_class(world, push):
     )
     (found,) = detections(right__name="Shell")
     assert found.listing.external_id == "L2"
-    assert found.signals[0]["evidence"]["ordinary_word_support"] == "category in class 9"
+    assert found.signals[0]["evidence"]["ordinary_word_support"] == "category class"
+    assert found.signals[0]["evidence"]["ordinary_word_classes"] == [9]
 
 
 def test_verifying_a_right_retro_scans_stored_listings_with_progress(

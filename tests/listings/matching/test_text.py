@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from listings.matching import cues
 from listings.matching.text import MENTION_SCORE, ListingContext, MarkSpec, TextIndex
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -215,6 +216,9 @@ def test_a_price_far_under_the_reference_raises_the_score(index):
     # then the low price is a cue
     assert match.score > MENTION_SCORE
     assert match.evidence["cues"][0]["kind"] == "low_price"
+    # stored as a number, not as words a page would have to parse back
+    assert match.evidence["cues"][0][cues.PRICE_RATIO_KEY] == 0.1
+    assert "text" not in match.evidence["cues"][0]
 
 
 def test_an_ordinary_word_mark_needs_context(index):
@@ -226,7 +230,8 @@ def test_an_ordinary_word_mark_needs_context(index):
     # then only the second is a match, saying what supported it
     assert without == []
     assert only(with_class).right_id == APPLE
-    assert only(with_class).evidence["ordinary_word_support"] == "category in class 9"
+    assert only(with_class).evidence["ordinary_word_support"] == cues.SUPPORT_CATEGORY_CLASS
+    assert only(with_class).evidence["ordinary_word_classes"] == [9]
 
 
 def test_an_ordinary_word_mark_is_supported_by_the_brand_field_or_a_counterfeit_cue(index):
@@ -235,8 +240,9 @@ def test_an_ordinary_word_mark_is_supported_by_the_brand_field_or_a_counterfeit_
     by_brand = only(index.match("iPhone 15 case apple", brand="Apple"))
     by_cue = only(index.match("apple iphone 15 pro max 1:1"))
     # then each is a match with its support named
-    assert by_brand.evidence["ordinary_word_support"] == "brand field"
-    assert by_cue.evidence["ordinary_word_support"] == "counterfeit cue"
+    assert by_brand.evidence["ordinary_word_support"] == cues.SUPPORT_BRAND_FIELD
+    assert by_cue.evidence["ordinary_word_support"] == cues.SUPPORT_COUNTERFEIT_CUE
+    assert "ordinary_word_classes" not in by_brand.evidence
 
 
 def test_an_ordinary_word_mark_in_another_class_is_not_a_match(index):
