@@ -63,8 +63,11 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        step = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
-        if step and request.user.is_authenticated and not request.path.startswith(OPEN_PREFIXES):
+        # The path first: the health check and static files read no session.
+        if request.path.startswith(OPEN_PREFIXES) or not hasattr(request, "session"):
+            return self.get_response(request)
+        step = request.session.get(SESSION_KEY)
+        if step and request.user.is_authenticated:
             if request.path.startswith("/api/"):
                 return JsonResponse(
                     {"detail": "Enter your two-factor code on the login page first."}, status=403

@@ -87,3 +87,16 @@ def test_pages_keep_working_while_the_session_cache_cannot_be_reached(
     assert response.status_code == 200
     assert response.context["user"] == world.platform_a.moderator
     assert "session cache unreachable" in caplog.text
+
+
+def test_the_health_check_of_a_signed_in_browser_reads_no_user(
+    client, world, django_assert_num_queries
+):
+    # given a moderator signed in (a browser's session cookie on the poll)
+    client.force_login(world.platform_a.moderator)
+    # when the health check is polled with it
+    # then it runs its own query only: neither the user nor the session is read
+    with django_assert_num_queries(1):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
