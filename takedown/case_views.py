@@ -22,7 +22,6 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from listings.models import ListingImage
 from listings.selectors import platforms_for
 from takedown.access import access_for, can_moderate_platform
 from takedown.errors import DomainError, NotPermitted
@@ -53,11 +52,14 @@ from takedown.states import (
     CASE_DECISIONS,
     CaseAction,
     CaseStatus,
-    ImageStatus,
     case_actions_from,
 )
 
 PAGE_SIZE = 50
+# The steps that write a statement of reasons (takedown.services.cases._statement):
+# a notifier sees each of them (selectors.NOTIFIER_EVENT_ACTIONS), as it sees
+# the counter-notice's step and its own appeal's.
+STATEMENT_STEPS = frozenset({CaseAction.REMOVE, CaseAction.RESTRICT, CaseAction.REVERSE_REJECTION})
 # Reason templates for the two outcomes of an appeal, offered with each open appeal.
 APPEAL_TEMPLATE_ACTIONS = (ReasonAction.APPEAL_UPHOLD, ReasonAction.APPEAL_DISMISS)
 # DSA Art. 20(4) asks for appeals decided in a timely manner without a number
@@ -327,12 +329,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if detection is not None and detection.listing_id == listing.pk:
         # Its listing is the case's, loaded already: the title is marked without reading it again.
         detection.listing = listing
-    images = ListingImage.objects.filter(
-        listing=listing, status=ImageStatus.FETCHED
-    ).select_related("blob")
     actions = case_actions_from(case.status) if may_decide else []
     rights = list(case.complaint.rights.all())
-    appeals = list(appeals_for(request.user).filter(case=case))
+    # Notifiers see the steps meant for them, without the moderators' names.
+    events = list(case_events_for(request.user, case))
+    # What only a decision brings is read only once the history shows its step:
+    # most cases on this page are undecided, and each read was a query.
+    steps = {e.action for e in events}
+    appeals = (
+        list(appeals_for(request.user).filter(case=case)) if CaseAction.APPEAL in steps else []
+    )
     # The appeals this moderator may decide here: open, on a case someone else decided.
     decidable = (
         {a.pk for a in appeals if a.status == Appeal.Status.OPEN}
@@ -348,17 +354,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "listing": listing,
-            "images": images,
             "complaint": case.complaint,
             "rights": rights,
             "evidence": case.complaint.evidence.all(),
             "detection": detection,
-            # Notifiers see the steps meant for them, without the moderators' names.
-            "events": case_events_for(request.user, case),
+            "events": events,
             "internal": case_internals_visible(request.user, case),
-            "statements": case.statements.all(),
+            "statements": case.statements.all() if steps & STATEMENT_STEPS else [],
             # Forwarded to the notifier anyway; appeals: the notifier sees its own.
-            "counter_notice": CounterNotice.objects.filter(case=case).first(),
+            "counter_notice": CounterNotice.objects.filter(case=case).first()
+            if CaseAction.COUNTER_NOTICE in steps
+            else None,
             "appeals": appeals,
             "decidable_appeals": decidable,
             "appeal_decided_by_me": may_decide and case.decided_by_id == request.user.pk,

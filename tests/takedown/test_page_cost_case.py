@@ -1,12 +1,15 @@
-"""What the appeals queue and a decision still say after reading less."""
+"""What the case page, the appeals queue and a decision still say after reading less."""
 
 import pytest
 from django.urls import reverse
 
 from takedown.models import Case
+from takedown.services.cases import case_decide
+from takedown.services.remedies import counter_notice_file
 from takedown.states import CaseStatus
 from tests.takedown.test_appeal_queue import _appealed
-from tests.takedown.test_cases import cases  # noqa: F401 - the fixture
+from tests.takedown.test_cases import REMOVE, cases  # noqa: F401 - the fixture
+from tests.takedown.test_remedies import objection
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +42,46 @@ def test_a_decision_names_the_case_s_new_status(client, world, cases):  # noqa: 
     )
     assert "Decided: Removed." in answer.content.decode()
     assert Case.objects.get(pk=cases[1].pk).status == CaseStatus.REMOVED
+
+
+# What only a decision brings: its statement of reasons, the seller's
+# counter-notice and appeals. The page reads them once the history shows their step.
+DECIDED_ONLY_TABLES = ("takedown_statementofreasons", "takedown_counternotice", "takedown_appeal")
+
+
+def test_an_undecided_case_s_page_reads_nothing_a_decision_brings(
+    client,
+    world,
+    cases,  # noqa: F811
+    django_assert_num_queries,
+):
+    # given a moderator and a case waiting for a decision
+    client.force_login(world.platform_a.moderator)
+    page = reverse("cases:detail", args=[cases[0].pk])
+    # when they open it
+    # then the page reads the user, the access, the case, its rights, the reason
+    # templates, the evidence and the history, and no statement, counter-notice or appeal
+    with django_assert_num_queries(7) as read:
+        body = client.get(page).content.decode()
+    assert not [q for q in read.captured_queries if any(t in q["sql"] for t in DECIDED_ONLY_TABLES)]
+    assert "Statement of reasons" not in body and "counter-notice" not in body
+
+
+def test_a_decided_case_s_page_shows_its_statement_counter_notice_and_appeal(
+    client,
+    world,
+    cases,  # noqa: F811
+):
+    # given a removed case the seller objected to and another one the seller appealed
+    case_decide(actor=world.operator_moderator, case=cases[0], decision=REMOVE)
+    counter_notice_file(case=cases[0], data=objection())
+    _appealed(cases[1], world.operator_moderator, "Bought from the brand shop in Milan.")
+    client.force_login(world.platform_a.moderator)
+    # when a moderator opens each
+    countered = client.get(reverse("cases:detail", args=[cases[0].pk])).content.decode()
+    appealed = client.get(reverse("cases:detail", args=[cases[1].pk])).content.decode()
+    # then each shows its statement of reasons, and the counter-notice or the appeal
+    assert "Statement of reasons" in countered and "Statement of reasons" in appealed
+    assert "The seller's counter-notice of" in countered and "Appeal by" not in countered
+    assert "Bought from the brand shop in Milan." in appealed
+    assert "The seller's counter-notice of" not in appealed
