@@ -421,6 +421,31 @@ def explain(sql: str, params: object) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
+def django_on_scratch_database(
+    postgres: str, database: str, *, reuse: bool, env: dict[str, str]
+) -> None:
+    """Set Django up in this process on its own PostgreSQL database, migrated.
+
+    ``database`` on the server ``postgres`` (a URL without a database) is
+    dropped and created again unless ``reuse``; this process's environment is
+    replaced by ``env`` with ``DATABASE_URL`` pointing at it, so the benchmark
+    never touches the database of the settings it was started with.
+    """
+    env = {**env, "DATABASE_URL": f"{postgres}/{database}"}
+    admin = f"{postgres}/postgres"
+    quiet = {"stdout": subprocess.DEVNULL}
+    if not reuse:
+        run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {database}"], env, **quiet)
+        run(["psql", admin, "-qc", f"CREATE DATABASE {database}"], env, **quiet)
+    run([sys.executable, "manage.py", "migrate", "-v0"], env)
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "takedown.settings")
+    import django
+
+    django.setup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -451,27 +476,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{args.postgres}/{args.database}",
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "TAKEDOWN_PROFILE": "local",
-    }
+    env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "testserver", "TAKEDOWN_PROFILE": "local"}
     env.pop("DJANGO_DEBUG", None)
     env.pop("CELERY_BROKER_URL", None)
-    admin = f"{args.postgres}/postgres"
-    quiet = {"stdout": subprocess.DEVNULL}
-    if not args.reuse:
-        run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {args.database}"], env, **quiet)
-        run(["psql", admin, "-qc", f"CREATE DATABASE {args.database}"], env, **quiet)
-    run([sys.executable, "manage.py", "migrate", "-v0"], env)
-
-    os.environ.clear()
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "takedown.settings")
+    django_on_scratch_database(args.postgres, args.database, reuse=args.reuse, env=env)
     import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client

@@ -38,7 +38,6 @@ import io
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -51,7 +50,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import run  # noqa: E402
+from bench.queue_page import django_on_scratch_database  # noqa: E402
 
 PASSWORD = "request-overhead-password-2026"
 USERS = (("operator moderator", "op-moderator"), ("platform moderator", "market-1-moderator"))
@@ -335,7 +334,6 @@ def main() -> None:
 
     env = {
         **os.environ,
-        "DATABASE_URL": f"{args.postgres}/{args.database}",
         "CACHE_URL": args.cache,
         "TAKEDOWN_PROFILE": "local",
         "TAKEDOWN_REQUIRE_2FA_FOR_MODERATORS": "0",
@@ -344,19 +342,7 @@ def main() -> None:
     }
     for name in ("DJANGO_DEBUG", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
-    admin = f"{args.postgres}/postgres"
-    quiet = {"stdout": subprocess.DEVNULL}
-    if not args.reuse:
-        run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {args.database}"], env, **quiet)
-        run(["psql", admin, "-qc", f"CREATE DATABASE {args.database}"], env, **quiet)
-    run([sys.executable, "manage.py", "migrate", "-v0"], env)
-
-    os.environ.clear()
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "takedown.settings"
-    import django
-
-    django.setup()
+    django_on_scratch_database(args.postgres, args.database, reuse=args.reuse, env=env)
     from django.core.cache import cache
 
     prepare(args)
