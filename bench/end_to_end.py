@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import PeakMemory, push, run, wait_http  # noqa: E402
-from listings.matching import ENGINE_VERSION  # noqa: E402
+from listings.matching import IMAGE_HASH_VERSION  # noqa: E402
 from listings.matching.image_index import registered_hashes  # noqa: E402
 from listings.matching.stored import encode_registered  # noqa: E402
 
@@ -129,7 +129,7 @@ def pictures(images: int, registered_copies: list[int]) -> tuple[list[tuple[byte
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(2) as pool:
         registered, hit = cached(
-            f"registered-{images}-{ENGINE_VERSION}.pickle",
+            f"registered-{images}-{IMAGE_HASH_VERSION}.pickle",
             lambda: pool.map(registered_picture, range(images), chunksize=50),
         )
         print(
@@ -256,7 +256,7 @@ def seed_rights(
                     width=LOGO_SIDE,
                     height=LOGO_SIDE,
                     match_hashes=None if lazy else hashes,
-                    match_engine="" if lazy else ENGINE_VERSION,
+                    match_engine="" if lazy else IMAGE_HASH_VERSION,
                 )
             )
         RightImage.objects.bulk_create(rows, batch_size=2000)

@@ -444,3 +444,29 @@ class RetroScan(TimeStampedModel):
         if self.status == RetroScanStatus.DONE:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class EngineRescan(TimeStampedModel):
+    """The re-scan of the listings stored before an engine version came in: one row a version.
+
+    Listings up to ``until_id`` (the last stored when the version was first
+    seen running) are marked due in id order, a chunk at a time, by the sweep
+    (listings.services.rescan). ``next_id`` is the first id not yet marked,
+    moved in the transaction that marks the chunk: a killed sweep resumes there
+    and marks nothing twice. Listings stored later are scanned by the new
+    version as they arrive.
+    """
+
+    engine_version = models.CharField(max_length=32, unique=True)
+    until_id = models.BigIntegerField()
+    next_id = models.BigIntegerField(default=0)
+    # Listings marked due so far (those already due are left to their own scan).
+    marked = models.PositiveBigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        state = "done" if self.finished_at else f"at listing {self.next_id} of {self.until_id}"
+        return f"re-scan for engine {self.engine_version}: {state}"

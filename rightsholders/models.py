@@ -308,7 +308,8 @@ class RightImage(TimeStampedModel):
     # The matching engine's hashes of every variant of the picture
     # (listings.matching.image_index.registered_hashes), computed once: variant
     # codes then uint64 hashes. An index is built from them without decoding;
-    # recomputed when ``match_engine`` is not the running engine's version.
+    # recomputed when ``match_engine`` is not the running image hash version
+    # (listings.matching.IMAGE_HASH_VERSION; the name predates it).
     match_hashes = models.BinaryField(null=True, blank=True, editable=False)
     match_engine = models.CharField(max_length=32, blank=True, editable=False)
 

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from listings.matching import ENGINE_VERSION
+from listings.matching import IMAGE_HASH_VERSION
 from listings.matching.common_words import is_ordinary_word
 from listings.matching.image_index import registered_hashes
 from listings.matching.stored import encode_registered
@@ -241,7 +241,7 @@ def _store_images(right: Right, checked, role: str, stored: StoredFiles) -> None
         # building a worker's index decodes no image.
         upload.seek(0)
         image.match_hashes = encode_registered(*registered_hashes(upload.read()))
-        image.match_engine = ENGINE_VERSION
+        image.match_engine = IMAGE_HASH_VERSION
         image.save()
 
 

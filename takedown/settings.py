@@ -330,6 +330,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "listings.resume_due_scans",
         "schedule": TAKEDOWN_SWEEP_SECONDS,
     },
+    # After an engine version bump: the listings stored before, a chunk a run.
+    "listings-engine-rescan": {
+        "task": "listings.engine_rescan",
+        "schedule": TAKEDOWN_SWEEP_SECONDS,
+    },
     "outbox-resume": {
         "task": "takedown.resume_outbox",
         "schedule": TAKEDOWN_SWEEP_SECONDS,

@@ -3,8 +3,9 @@
 Registered images keep every variant's hashes as bytes (one variant code per
 byte, then each kind's little-endian uint64 hashes); listing images keep their
 view hashes as JSON (view names and 16-hex-digit hashes, readable in the
-admin). Both carry the engine version that computed them: hashes of another
-version are recomputed, never compared.
+admin). Both carry the image hash version that computed them
+(IMAGE_HASH_VERSION, not the engine's): hashes of another version are
+recomputed, never compared.
 """
 
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from listings.matching import ENGINE_VERSION
+from listings.matching import IMAGE_HASH_VERSION
 from listings.matching.image_index import KINDS
 
 
@@ -37,15 +38,15 @@ def encode_views(views: list[str], hashes: npt.NDArray[np.uint64]) -> dict[str, 
     if hashes.shape != (len(KINDS), len(views)):
         raise ValueError("hashes must be (kinds, views)")
     return {
-        "engine": ENGINE_VERSION,
+        "engine": IMAGE_HASH_VERSION,
         "views": list(views),
         **{kind: [f"{int(h):016x}" for h in hashes[k]] for k, kind in enumerate(KINDS)},
     }
 
 
 def decode_views(stored: Mapping[str, Any]) -> tuple[list[str], npt.NDArray[np.uint64]] | None:
-    """Return stored view hashes, or None when missing or computed by another engine version."""
-    if not stored or stored.get("engine") != ENGINE_VERSION:
+    """Return stored view hashes, or None when missing or of another image hash version."""
+    if not stored or stored.get("engine") != IMAGE_HASH_VERSION:
         return None
     views = [str(v) for v in stored["views"]]
     rows = [[int(h, 16) for h in stored[kind]] for kind in KINDS]

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from listings.matching import ENGINE_VERSION
+from listings.matching import ENGINE_VERSION, IMAGE_HASH_VERSION
 from listings.matching.categories import category_classes
 from listings.matching.image_index import ImageIndex, listing_view_hashes, registered_hashes
 from listings.matching.stored import (
@@ -72,14 +72,16 @@ RIGHTS_IN_QUERY = 100
 
 def right_image_hash(image: RightImage) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
     """Return a registered image's variant hashes, computing and storing them if missing or stale."""
-    if image.match_hashes is not None and image.match_engine == ENGINE_VERSION:
+    if image.match_hashes is not None and image.match_engine == IMAGE_HASH_VERSION:
         return decode_registered(bytes(image.match_hashes))
     with image.file.open("rb") as handle:
         data = handle.read()
     variants, hashes = registered_hashes(data)
     stored = encode_registered(variants, hashes)
-    RightImage.objects.filter(pk=image.pk).update(match_hashes=stored, match_engine=ENGINE_VERSION)
-    image.match_hashes, image.match_engine = stored, ENGINE_VERSION
+    RightImage.objects.filter(pk=image.pk).update(
+        match_hashes=stored, match_engine=IMAGE_HASH_VERSION
+    )
+    image.match_hashes, image.match_engine = stored, IMAGE_HASH_VERSION
     return variants, hashes
 
 
@@ -187,7 +189,7 @@ def _stored_right_image_hash(
     pk: int, stored: bytes | memoryview | None, engine: str
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
     """A registered image's variant hashes from its stored bytes, or computed (and stored) if stale."""
-    if stored is not None and engine == ENGINE_VERSION:
+    if stored is not None and engine == IMAGE_HASH_VERSION:
         return decode_registered(bytes(stored))
     return right_image_hash(RightImage.objects.get(pk=pk))
 

@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from takedown.states import RetroScanStatus
 
-from ..services import scanning
+from ..services import rescan, scanning
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +91,9 @@ def resume_retro_scans() -> int:
 def retro_scan_rights_come_into_force() -> int:
     """Retro-scans for rights whose ``valid_from`` day came (every hour)."""
     return len(scanning.retro_scans_for_rights_come_into_force())
+
+
+@shared_task(name="listings.engine_rescan", acks_late=True, soft_time_limit=120, time_limit=150)
+def engine_rescan() -> int:
+    """Mark the next listings stored before the running engine version due (every sweep)."""
+    return rescan.engine_rescan_step()
