@@ -356,7 +356,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "listing": listing,
             "complaint": case.complaint,
             "rights": rights,
-            "evidence": case.complaint.evidence.all(),
+            # The page names the files only: no model of each is built.
+            "evidence_names": list(case.complaint.evidence.values_list("original_name", flat=True)),
             "detection": detection,
             "events": events,
             "internal": case_internals_visible(request.user, case),
