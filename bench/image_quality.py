@@ -1,7 +1,7 @@
 """Recall, false matches, build and search time of listings.matching.image_index.
 
 Run: .venv/bin/python bench/image_quality.py [--registered 300] [--index 10000]
-        [--distractors 1000] [--seed 7]
+        [--distractors 1000] [--seed 7] [--decode-side 160]
 
 Builds a labelled set in code: registered pictures (synthetic logos: shapes,
 colours and letters on a plain ground; and design views: gradients, blurred
@@ -41,6 +41,7 @@ from listings.matching.image_index import (  # noqa: E402
     QUARTERS_MIN_MATCHES,
     ImageIndex,
     RegisteredImage,
+    listing_decode,
     listing_view_hashes,
 )
 
@@ -171,10 +172,21 @@ TRANSFORMS: dict[str, tuple[Callable[[Image.Image, random.Random], bytes], str |
 }
 
 
-def timed_search(index: ImageIndex, data: bytes, timings: list[tuple[float, float]]) -> list:
-    """index.search(data), timing the decode + hashing and the search apart."""
+def timed_search(
+    index: ImageIndex, data: bytes, timings: list[tuple[float, float]], decode_side: int
+) -> list:
+    """index.search(data), timing the decode + hashing and the search apart.
+
+    With ``decode_side``, the views are hashed as listing image intake does:
+    from the one decode that also makes the thumbnail (``listing_decode``).
+    """
     t0 = time.perf_counter()
-    views, hashes = listing_view_hashes(data)
+    if decode_side:
+        _, views, hashes = listing_decode(
+            data, max_side=decode_side, resample=Image.Resampling.BILINEAR
+        )
+    else:
+        views, hashes = listing_view_hashes(data)
     t1 = time.perf_counter()
     matches = index.search_hashes(views, hashes)
     timings.append((t1 - t0, time.perf_counter() - t1))
@@ -189,6 +201,13 @@ def main() -> None:
     parser.add_argument("--index", type=int, default=10_000)
     parser.add_argument("--distractors", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--decode-side",
+        type=int,
+        default=0,
+        help="hash listing images as intake does, from one decode to this side (160, the "
+        "thumbnail's; listings.services.images.DECODE_SIDE); 0: the engine's own gray decode",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -241,7 +260,7 @@ def main() -> None:
         trng = random.Random(f"{args.seed}-{name}")
         for i, im in enumerate(pictures):
             data = make(im, trng)
-            matches = timed_search(index, data, timings)
+            matches = timed_search(index, data, timings, args.decode_side)
             hit = [m for m in matches if m.right_id == i]
             wrong += len(matches) - len(hit)
             if hit:
@@ -261,7 +280,7 @@ def main() -> None:
     false_distances: list[int] = []
     for _ in range(args.distractors):
         data = jpeg(picture(drng), 85)
-        matches = timed_search(index, data, timings)
+        matches = timed_search(index, data, timings, args.decode_side)
         false += len(matches)
         false_distances += [sum(m.evidence["distances"].values()) for m in matches]
     pairs = args.distractors * len(index)

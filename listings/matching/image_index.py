@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from listings.matching.images import HASH_SIZE, decode_small_gray
+from listings.matching.images import HASH_SIZE, decode_small_gray, decode_small_with_gray
 
 KINDS = ("phash", "dhash")
 
@@ -691,6 +691,30 @@ def listing_view_hashes(image: bytes | Image.Image) -> tuple[list[str], npt.NDAr
     for quarter, (ax, ay) in zip(QUARTER_VARIANTS, _QUARTERS.values(), strict=True):
         boxes[quarter] = _window(gray, 0.5, ax, ay)
     return _hashes(gray, boxes, dihedral=False)
+
+
+def listing_decode(
+    data: bytes, *, max_side: int, resample: Image.Resampling = Image.Resampling.LANCZOS
+) -> tuple[Image.Image, list[str], npt.NDArray[np.uint64]]:
+    """Decode a listing image once: return it in RGB within ``max_side`` (for a
+    thumbnail), its views' names and their hashes.
+
+    The views are hashed from the gray image ``decode_small_with_gray`` derives
+    from the same decode, which matches the engine's own (``listing_view_hashes``
+    of the bytes) within a gray level: on the end-to-end bench's 800-px JPEGs
+    93 % of view hashes are the same bit for bit, the rest move as a JPEG
+    re-encode moves them (see docs/benchmarks.md, "Image matching").
+    ``max_side`` must be at least MIN_WORK_SIDE.
+    """
+    image, gray = decode_small_with_gray(
+        data,
+        max_side=max_side,
+        gray_max_side=WORK_SIDE,
+        gray_min_side=MIN_WORK_SIDE,
+        resample=resample,
+    )
+    views, hashes = listing_view_hashes(gray)
+    return image, views, hashes
 
 
 class ImageIndex:

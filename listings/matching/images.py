@@ -68,6 +68,58 @@ def decode_small_gray(
     return _decode(data, "L", max_side, min_side)
 
 
+def decode_small_with_gray(
+    data: bytes,
+    *,
+    max_side: int,
+    gray_max_side: int,
+    gray_min_side: int,
+    resample: Image.Resampling = Image.Resampling.LANCZOS,
+) -> tuple[Image.Image, Image.Image]:
+    """Decode ``data`` once; return ``decode_small``'s RGB image and ``decode_small_gray``'s gray one.
+
+    The two functions each pay a JPEG's full entropy decoding, whatever the
+    scale: for an 800-pixel photo ~0.3 ms of the ~0.8 a small RGB decode
+    costs. Here a JPEG is decoded once, in RGB at the RGB image's draft scale
+    (the RGB image is ``decode_small``'s bit for bit). The gray image is its
+    conversion to luma, box-reduced by the ratio of the draft scale
+    ``decode_small_gray`` would pick to this one: the mean of an 8 x 8 block
+    is its DCT's DC term, so a 1/4-scale decode reduced by 2 gives the
+    1/8-scale luma within a gray level of rounding (bit for bit when both
+    scales are the same, and for formats without draft mode, but for the luma
+    of a saturated colour that RGB clips). Decoding in YCbCr to keep the
+    stored luma cost more: Pillow's own YCbCr -> RGB conversion is slower
+    than libjpeg's. ``gray_min_side`` must not exceed ``max_side``: the gray
+    image cannot be finer than the decode.
+    """
+    if gray_min_side > max_side:
+        raise ValueError(f"gray_min_side {gray_min_side} exceeds max_side {max_side}")
+    with Image.open(io.BytesIO(data)) as opened:
+        reduce_by = 1
+        if opened.format == "JPEG":
+            stored_size = opened.size
+            drafted = opened.draft("RGB", (max_side, max_side))
+            if drafted is not None:
+                scale = round(stored_size[0] / drafted[1][2])
+                gray_side = min(gray_min_side, gray_max_side)
+                reduce_by = max(1, _draft_scale(stored_size, gray_side) // scale)
+        opened.load()
+        upright = ImageOps.exif_transpose(opened) or opened
+        image = _on_white(upright, "RGB")
+        gray = _on_white(upright, "L")
+    if reduce_by > 1:
+        gray = gray.reduce(reduce_by)
+    gray.thumbnail((gray_max_side, gray_max_side), Image.Resampling.LANCZOS)
+    image.thumbnail((max_side, max_side), resample)
+    return image, gray
+
+
+def _draft_scale(size: tuple[int, int], side: int) -> int:
+    # The DCT scale JpegImageFile.draft picks for a requested (side, side).
+    ratio = min(size[0] // side, size[1] // side)
+    return next(s for s in (8, 4, 2, 1) if ratio >= s)
+
+
 def _decode(
     data: bytes,
     mode: str,

@@ -22,8 +22,8 @@ from django.utils import timezone
 from PIL import Image
 
 from listings.fetch import FetchedImage, FetchRefused, FetchTransient, fetch_image
-from listings.matching.image_index import listing_view_hashes
-from listings.matching.images import THUMBNAIL_EXTENSION, decode_small, thumbnail
+from listings.matching.image_index import listing_decode
+from listings.matching.images import THUMBNAIL_EXTENSION, thumbnail
 from listings.matching.stored import encode_views
 from listings.models import ImageBlob, ListingImage
 from takedown.states import ImageStatus
@@ -35,11 +35,12 @@ logger = logging.getLogger(__name__)
 ERROR_MAX_CHARS = 500
 
 
-# A listing image's thumbnail is made from a copy decoded to the thumbnail's
-# size: for an 800-px JPEG, draft mode decodes at a quarter scale (200 px)
-# instead of the full 800 px, and only a 200 -> 160 resize remains. The
-# engine's view hashes are computed from the bytes (its own gray decode at
-# 1/8), as its ``search`` does. No other hashes are kept: the engine's view
+# A listing image is decoded once, to the thumbnail's size: for an 800-px
+# JPEG, draft mode decodes at a quarter scale (200 px) instead of the full
+# 800 px, and only a 200 -> 160 resize remains. The engine's view hashes come
+# from the same decode (its luma reduced to the engine's 1/8 scale:
+# ``listing_decode``), not from a second decode of the bytes, which paid the
+# JPEG's entropy decoding again. No other hashes are kept: the engine's view
 # hashes are what scans search with (the earlier ``ImageBlob.hashes``, four
 # imagehash hashes of the thumbnail, cost ~2.8 ms an image and nothing read them).
 DECODE_SIDE = 160
@@ -193,10 +194,10 @@ def _blob_for(fetched: FetchedImage, sha256: str, new_blobs: dict[str, ImageBlob
         decode=False,  # decoded below, and refused there if it does not decode
     )
     try:
-        image = decode_small(fetched.data, max_side=DECODE_SIDE, resample=Image.Resampling.BILINEAR)
-        # From the bytes, as the engine's own search does: a gray decode at the
-        # engine's working size (JPEG draft mode), not a resize of ``image``.
-        view_hashes = encode_views(*listing_view_hashes(fetched.data))
+        image, views, hashes = listing_decode(
+            fetched.data, max_side=DECODE_SIDE, resample=Image.Resampling.BILINEAR
+        )
+        view_hashes = encode_views(views, hashes)
         thumbnail_bytes = thumbnail(image)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise UploadRejected(f"the image cannot be decoded ({exc})", field="url") from exc

@@ -2,7 +2,7 @@
 
 import factory
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from listings.matching.stored import decode_views
 from listings.models import ImageBlob, ListingImage
@@ -40,13 +40,13 @@ def allow_loopback_server(settings):
 def decodes(monkeypatch):
     """Count how many times image bytes are decoded."""
     calls: list[int] = []
-    real = image_services.decode_small
+    real = image_services.listing_decode
 
     def counting(data: bytes, **kwargs):
         calls.append(len(data))
         return real(data, **kwargs)
 
-    monkeypatch.setattr(image_services, "decode_small", counting)
+    monkeypatch.setattr(image_services, "listing_decode", counting)
     return calls
 
 
@@ -92,6 +92,35 @@ def test_the_same_bytes_at_two_urls_share_one_blob_decoded_once(
     assert first.blob_id == second.blob_id
     assert ImageBlob.objects.count() == 1
     assert len(decodes) == 1
+
+
+def test_a_listing_jpeg_is_decoded_once_for_its_thumbnail_and_its_hashes(
+    image_server, connections, allow_loopback_server, monkeypatch
+):
+    # given a pending listing image serving an 800-pixel JPEG, and Pillow's pixel
+    # decoding counted
+    loads: list[str | None] = []
+    real_load = ImageFile.ImageFile.load
+
+    def counting_load(self):
+        if self.tile:  # pixels not decoded yet: this load decodes them
+            loads.append(self.format)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting_load)
+    image = ListingImageFactory(
+        url=image_server.serve(
+            "/shot.jpg", jpeg_bytes(800, 800), headers={"Content-Type": "image/jpeg"}
+        )
+    )
+    # when the task fetches it
+    fetch_listing_images.delay([image.pk])
+    # then it is stored with its thumbnail and view hashes, its pixels decoded once
+    image.refresh_from_db()
+    assert image.status == ImageStatus.FETCHED
+    assert decode_views(image.blob.view_hashes) is not None
+    assert image.blob.thumbnail.name.endswith(".jpg")
+    assert loads == ["JPEG"]
 
 
 def test_a_url_already_fetched_for_another_listing_is_not_downloaded_again(
