@@ -2,6 +2,15 @@
 
 Run: .venv/bin/python bench/image_hashing.py [--n 200] [--size 1000]
 Prints images/s on one core for a photo-like JPEG and PNG of size x size pixels.
+
+    .venv/bin/python bench/image_hashing.py --intake [--n 200] [--rounds 3]
+
+times listing image intake's pixel work instead, in CPU time: the thumbnail
+and the engine's view hashes from one decode (``listing_decode``, as
+``listings.services.images`` does) against two decodes (``decode_small`` and
+``listing_view_hashes`` of the bytes), on the end-to-end bench's 800-pixel
+JPEGs (--n of them, 60 % unrelated shots, 40 % scaled-up logos), alternating
+the two in each round; and how many view hashes the two agree on.
 """
 
 import argparse
@@ -15,7 +24,11 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from listings.matching.image_index import listing_decode, listing_view_hashes  # noqa: E402
 from listings.matching.images import decode_small, image_hashes, thumbnail  # noqa: E402
+
+# listings.services.images.DECODE_SIDE (that module needs Django).
+INTAKE_DECODE_SIDE = 160
 
 
 def photo(size: int) -> Image.Image:
@@ -56,11 +69,54 @@ def run(data: bytes, n: int) -> tuple[float, dict[str, float]]:
     return n / total, {k: v / n * 1000 for k, v in stages.items()}
 
 
+def intake(n: int, rounds: int) -> None:
+    from bench.end_to_end import listing_base
+
+    specs = [("unrelated", i) for i in range(n * 3 // 5)]
+    specs += [("registered", i) for i in range(n - len(specs))]
+    images = [listing_base(spec) for spec in specs]
+    bilinear = Image.Resampling.BILINEAR
+
+    def two_decodes(data: bytes) -> None:
+        image = decode_small(data, max_side=INTAKE_DECODE_SIDE, resample=bilinear)
+        listing_view_hashes(data)
+        thumbnail(image)
+
+    def one_decode(data: bytes) -> None:
+        image, _, _ = listing_decode(data, max_side=INTAKE_DECODE_SIDE, resample=bilinear)
+        thumbnail(image)
+
+    for r in range(rounds):
+        figures = []
+        for label, work in (("two decodes", two_decodes), ("one decode", one_decode)):
+            started = time.process_time()
+            for data in images:
+                work(data)
+            figures.append(f"{label} {(time.process_time() - started) / n * 1000:.3f}")
+        print(f"round {r + 1}: CPU ms an image: " + ", ".join(figures))
+    same = total = 0
+    for data in images:
+        views, hashes = listing_view_hashes(data)
+        one_views, one_hashes = listing_decode(data, max_side=INTAKE_DECODE_SIDE)[1:]
+        shared = [v for v in views if v in one_views]
+        total += len(views) * hashes.shape[0]
+        for view in shared:
+            same += int(
+                (hashes[:, views.index(view)] == one_hashes[:, one_views.index(view)]).sum()
+            )
+    print(f"view hashes identical to the engine's own decode: {same:,} of {total:,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--intake", action="store_true", help="listing image intake's work")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.intake:
+        intake(args.n, args.rounds)
+        return
     im = photo(args.size)
     for fmt in ("JPEG", "PNG"):
         data = encode(im, fmt)
