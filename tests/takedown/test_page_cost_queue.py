@@ -4,9 +4,11 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
 
 from listings.models import Listing
+from takedown import case_views
 from takedown.models import Case
 from takedown.services.cases import case_claim
 from tests.takedown.test_cases import cases  # noqa: F401 - the fixture
@@ -66,3 +68,27 @@ def test_the_rows_speak_the_moderator_s_language(client, world, cases):  # noqa:
     body = client.get(reverse("cases:queue"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "已逾期 1\xa0日，3\xa0小时" in body
     assert 'aria-label="选择 BRANDA bag 1"' in body
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize(
+    "delta",
+    [
+        datetime.timedelta(seconds=-30),
+        datetime.timedelta(seconds=59),
+        datetime.timedelta(minutes=1, seconds=59.5),
+        datetime.timedelta(hours=2, minutes=5),
+        datetime.timedelta(days=6, hours=23, minutes=59, seconds=59),
+        datetime.timedelta(days=27, hours=23, minutes=59),
+        datetime.timedelta(days=28),
+        datetime.timedelta(days=400, hours=3),
+    ],
+)
+def test_a_deadline_s_distance_reads_as_timesince_wrote_it(language, delta):
+    # given a time in late February, when the next month begins within four weeks
+    earlier = datetime.datetime(2026, 2, 20, 17, 45, 12, 500_000, tzinfo=datetime.UTC)
+    with translation.override(language):
+        # when the queue's rows name the time between it and a later one, twice (kept the second)
+        shown = [case_views._time_between(earlier, earlier + delta) for _ in range(2)]
+        # then it is Django's text for those two times
+        assert shown == [timesince(earlier, earlier + delta)] * 2
