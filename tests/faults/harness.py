@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -655,6 +655,25 @@ def write_feeds(
         )
         for f in range(feeds)
     ]
+
+
+def feed_lines(path: Path) -> int:
+    """The lines of a feed written here: the listings a push of it must store."""
+    with path.open() as lines:
+        return sum(1 for _ in lines)
+
+
+def batches_with_status(
+    postgres: Postgres, batch_ids: Iterable[int], statuses: Sequence[str]
+) -> int:
+    """How many of these feed batches are in one of ``statuses``."""
+    return int(
+        postgres.scalar(
+            "SELECT count(*) FROM listings_feedbatch WHERE id = ANY(%s) AND status = ANY(%s)",
+            list(batch_ids),
+            list(statuses),
+        )
+    )
 
 
 def seed_and_write_feeds(

@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 
-from .harness import Services, scan_state, try_push, wait_until, write_feed
+from .harness import (
+    Services,
+    batches_with_status,
+    feed_lines,
+    scan_state,
+    try_push,
+    wait_until,
+    write_feeds,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -34,18 +42,8 @@ PARTS = 4
 def run(*, listings: int, down_seconds: float = 5.0, timeout: float) -> dict[str, Any]:
     figures: dict[str, Any] = {"lines": listings, "parts": PARTS}
     with Services("postgres-stop", workers=2, concurrency=1, settings=SETTINGS) as services:
-        per_part = -(-listings // PARTS)
-        parts = [
-            write_feed(
-                services.folder / f"part-{p}.jsonl",
-                min(per_part, listings - p * per_part),
-                [],
-                seed=p,
-                start=p * per_part,
-            )
-            for p in range(PARTS)
-        ]
-        sizes = {path: sum(1 for _ in path.open()) for path in parts}
+        parts = write_feeds(services.folder, listings, PARTS, [], prefix="part")
+        sizes = {path: feed_lines(path) for path in parts}
         services.start_servers()
         pg = services.postgres
         push = lambda path: try_push(services.base_url, services.token, path)  # noqa: E731
@@ -79,15 +77,11 @@ def run(*, listings: int, down_seconds: float = 5.0, timeout: float) -> dict[str
             )
             acknowledged[batch_id] = sizes[path]
 
-        def all_ingested() -> bool:
-            rows = pg.query(
-                "SELECT count(*) FROM listings_feedbatch WHERE id = ANY(%s) "
-                "AND status IN ('done', 'failed')",
-                list(acknowledged),
-            )
-            return rows[0][0] == len(acknowledged)
-
-        wait_until(all_ingested, timeout=timeout, what="every acknowledged feed ingested")
+        wait_until(
+            lambda: batches_with_status(pg, acknowledged, ("done", "failed")) == len(acknowledged),
+            timeout=timeout,
+            what="every acknowledged feed ingested",
+        )
         figures["seconds_to_all_ingested"] = round(time.monotonic() - started, 1)
         batches = {
             pk: (status, lines, accepted)

@@ -26,7 +26,16 @@ from typing import Any
 
 import pytest
 
-from .harness import Services, scan_figures, scan_state, seed_and_write_feeds, try_push, wait_until
+from .harness import (
+    Services,
+    batches_with_status,
+    feed_lines,
+    scan_figures,
+    scan_state,
+    seed_and_write_feeds,
+    try_push,
+    wait_until,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -40,7 +49,7 @@ def run(
     figures: dict[str, Any] = {"listings": listings, "feeds": FEEDS}
     with Services("redis-kill", workers=2, concurrency=2, settings=SETTINGS) as services:
         paths = seed_and_write_feeds(services, listings=listings, marks=marks, feeds=FEEDS)
-        sizes = [sum(1 for _ in path.open()) for path in paths]
+        sizes = [feed_lines(path) for path in paths]
         pg, redis = services.postgres, services.redis
         acknowledged: dict[int, int] = {}
         started = time.monotonic()
@@ -76,13 +85,7 @@ def run(
             )
         acknowledged[during] = sizes[-1]
         wait_until(
-            lambda: (
-                pg.scalar(
-                    "SELECT count(*) FROM listings_feedbatch WHERE id = ANY(%s) AND status = 'done'",
-                    list(acknowledged),
-                )
-                == len(acknowledged)
-            ),
+            lambda: batches_with_status(pg, acknowledged, ("done",)) == len(acknowledged),
             timeout=timeout,
             what="every acknowledged feed ingested",
         )
@@ -92,10 +95,7 @@ def run(
             outage("during_scan")
 
         def finished() -> dict[str, int] | None:
-            done = pg.scalar(
-                "SELECT count(*) FROM listings_feedbatch WHERE id = ANY(%s) AND status = 'done'",
-                list(acknowledged),
-            )
+            done = batches_with_status(pg, acknowledged, ("done",))
             state = scan_state(pg)
             return state if done == len(acknowledged) and state["scanned"] == listings else None
 
