@@ -39,6 +39,7 @@ from takedown.selectors import (
     case_page_get,
     case_row_get,
     cases_for,
+    open_appeals_count,
     queue_for,
     queue_page,
 )
@@ -305,7 +306,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "rows": rows,
             "rows_html": _queue_rows_html(rows, bulk=bulk),
-            "platforms": platforms_for(request.user),
+            # (id, name) pairs and dicts below: the filter and the bulk form build no models.
+            "platforms": list(platforms_for(request.user).values_list("pk", "organisation__name")),
             "platform": platform,
             "status": status,
             "statuses": CaseStatus.choices,
@@ -319,14 +321,22 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bulk_templates(request: HttpRequest, platform: str) -> list[ReasonTemplate]:
+def _bulk_templates(request: HttpRequest, platform: str) -> list[dict[str, Any]]:
     """Reason templates for the queue's bulk form: the chosen platform's, or every one in view."""
     templates = ReasonTemplate.objects.filter(action__in=CASE_DECISIONS)
     if platform.isdigit():
-        return list(templates.usable_on(int(platform)))
-    access = access_for(request.user)
-    ids = None if access.is_operator_moderator else access.platform_moderator_ids
-    return list(templates.usable_on_any(ids).select_related("platform__organisation"))
+        templates = templates.usable_on(int(platform))
+    else:
+        access = access_for(request.user)
+        ids = None if access.is_operator_moderator else access.platform_moderator_ids
+        templates = templates.usable_on_any(ids)
+    labels = dict(ReasonAction.choices)
+    return [
+        {**t, "action_label": labels.get(t["action"], t["action"])}
+        for t in templates.values(
+            "pk", "action", "title", "platform_id", "platform__organisation__name"
+        )
+    ]
 
 
 @login_required
@@ -587,7 +597,7 @@ def _appeals_waiting(request: HttpRequest) -> int:
     Counted on these pages only: on every page it would be one more query for
     every moderator's every request.
     """
-    return appeals_for(request.user).filter(status=Appeal.Status.OPEN).count()
+    return open_appeals_count(request.user)
 
 
 APPEAL_FILTER_BY = {value for value, _label in Appeal.By.choices}

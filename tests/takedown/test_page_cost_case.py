@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from takedown.models import Case
-from takedown.services.cases import case_decide
-from takedown.services.remedies import counter_notice_file
+from takedown.models import Appeal, Case
+from takedown.selectors import appeals_for, open_appeals_count
+from takedown.services.cases import Decision, case_decide
+from takedown.services.remedies import appeal_decide, appeal_file, counter_notice_file
 from takedown.states import CaseStatus
 from tests.takedown.test_appeal_queue import _appealed
 from tests.takedown.test_cases import REMOVE, cases  # noqa: F401 - the fixture
@@ -46,6 +47,7 @@ def test_a_decision_names_the_case_s_new_status(client, world, cases):  # noqa: 
 
 # What only a decision brings: its statement of reasons, the seller's
 # counter-notice and appeals. The page reads them once the history shows their step.
+REJECT = Decision(action="reject", explanation="The mark is not used on the listing.")
 DECIDED_ONLY_TABLES = ("takedown_statementofreasons", "takedown_counternotice", "takedown_appeal")
 
 
@@ -85,3 +87,25 @@ def test_a_decided_case_s_page_shows_its_statement_counter_notice_and_appeal(
     assert "The seller's counter-notice of" in countered and "Appeal by" not in countered
     assert "Bought from the brand shop in Milan." in appealed
     assert "The seller's counter-notice of" not in appealed
+
+
+def test_the_moderators_badge_counts_what_appeals_for_lists(world, cases):  # noqa: F811
+    # given open appeals by the seller and by the notifier on platform A, and one decided
+    _appealed(cases[0], world.operator_moderator, "Genuine.")
+    case_decide(actor=world.operator_moderator, case=cases[1], decision=REJECT)
+    appeal_file(
+        case=cases[1], by="notifier", actor=world.holder_a.member, statement="It is a copy."
+    )
+    decided = _appealed(cases[2], world.operator_moderator, "Bought in the brand shop.")
+    appeal_decide(actor=world.platform_a.moderator, appeal=decided, uphold=False, reason="No.")
+    # when each moderator's badge is counted, and a notifier's
+    users = [
+        world.operator_moderator,
+        world.platform_a.moderator,
+        world.platform_b.moderator,
+        world.holder_a.member,
+    ]
+    counts = [open_appeals_count(user) for user in users]
+    # then each counts the open appeals appeals_for lists for them
+    assert counts == [appeals_for(user).filter(status=Appeal.Status.OPEN).count() for user in users]
+    assert counts[:3] == [2, 2, 0]

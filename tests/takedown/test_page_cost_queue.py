@@ -12,6 +12,7 @@ from takedown import case_views
 from takedown.models import Case
 from takedown.services.cases import case_claim
 from tests.takedown.test_cases import cases  # noqa: F401 - the fixture
+from tests.takedown.test_reason_templates import ReasonTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +93,26 @@ def test_a_deadline_s_distance_reads_as_timesince_wrote_it(language, delta):
         shown = [case_views._time_between(earlier, earlier + delta) for _ in range(2)]
         # then it is Django's text for those two times
         assert shown == [timesince(earlier, earlier + delta)] * 2
+
+
+def test_the_bulk_form_offers_the_templates_in_view_with_their_decision_and_platform(
+    client,
+    world,
+    cases,  # noqa: F811
+):
+    # given a global template, one of platform A and one of platform B
+    ReasonTemplateFactory(title="Global counterfeit")
+    ReasonTemplateFactory(action="reject", platform=world.platform_a.platform, title="A genuine")
+    ReasonTemplateFactory(platform=world.platform_b.platform, title="Market B rule")
+    client.force_login(world.platform_a.moderator)
+    # when platform A's moderator opens the queue
+    body = client.get(reverse("cases:queue")).content.decode()
+    # then the bulk form offers the global and platform A's, named with decision and platform
+    assert ">Remove: Global counterfeit</option>" in body
+    assert f">Reject: A genuine ({world.platform_a.platform})</option>" in body
+    assert "Market B rule" not in body
+    # and the platform filter names platform A
+    assert (
+        f'<option value="{world.platform_a.platform.pk}">{world.platform_a.platform}</option>'
+        in body
+    )
