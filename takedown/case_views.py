@@ -220,7 +220,8 @@ def _templates_filled(case: Case, rights: list, actions: list[str]) -> list[dict
     """The reason templates offered for ``actions`` on ``case``, their placeholders filled."""
     if not actions:
         return []
-    values = case_placeholders(case, rights)
+    templates = list(ReasonTemplate.objects.usable_on(case.platform_id).filter(action__in=actions))
+    values = case_placeholders(case, rights) if templates else {}
     return [
         {
             "id": str(t.pk),
@@ -229,7 +230,7 @@ def _templates_filled(case: Case, rights: list, actions: list[str]) -> list[dict
             "title": t.title,
             "text": t.fill(values),
         }
-        for t in ReasonTemplate.objects.usable_on(case.platform_id).filter(action__in=actions)
+        for t in templates
     ]
 
 
