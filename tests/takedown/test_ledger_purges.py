@@ -132,6 +132,27 @@ def test_a_changed_batch_with_no_row_standing_out_keeps_the_batch_wide_hint(worl
     assert "a PurgedObject row of the batch was added, removed or edited" in report.problem
 
 
+def test_a_batch_of_several_purges_does_not_blame_a_row_for_its_time_or_missing_entry(world):
+    # given a batch as migration 0015 makes of earlier purges: rows of three times, one
+    # naming no ledger entry (its object purged before the ledger)
+    purged_and_kept(world)
+    number = PurgedObject.objects.order_by("batch").values_list("batch", flat=True).first()
+    rows = list(PurgedObject.objects.filter(batch=number).order_by("pk"))
+    assert len(rows) >= 3
+    base = timezone.now() - datetime.timedelta(days=30)
+    for offset, row in enumerate(rows[:3]):
+        PurgedObject.objects.filter(pk=row.pk).update(
+            purged_at=base + datetime.timedelta(days=offset)
+        )
+    PurgedObject.objects.create(kind="snapshot", object_id=10**9, batch=number, purged_at=base)
+    # when the batch no longer matches its entry
+    report = ledger_verify()
+    # then it fails at the batch without naming an innocent row
+    assert f"(purge batch {number}): content changed" in report.problem
+    assert "was added or edited" not in report.problem
+    assert "a PurgedObject row of the batch was added, removed or edited" in report.problem
+
+
 def test_an_edited_or_removed_purged_object_row_fails(world):
     # given a purge
     purged_and_kept(world)
