@@ -445,11 +445,24 @@ def _store(
     )
     new_keys = [key for key in found if key not in existing]
     dismissed: set[tuple[int, int]] = set()
+    handed_over: set[tuple[int, int]] = set()
     if new_keys:
+        listing_keys, right_keys = {k[0] for k in new_keys}, {k[1] for k in new_keys}
         dismissed = set(
             DetectionDismissal.objects.filter(
-                listing_id__in={k[0] for k in new_keys}, right_id__in={k[1] for k in new_keys}
+                listing_id__in=listing_keys, right_id__in=right_keys
             ).values_list("listing_id", "right_id")
+        )
+        # A match an earlier engine version found and a complaint took stays taken:
+        # the new version's row must not offer it to the rights holder again.
+        handed_over = set(
+            Detection.objects.filter(
+                listing_id__in=listing_keys,
+                right_id__in=right_keys,
+                status=DetectionStatus.HANDED_OVER,
+            )
+            .exclude(engine_version=ENGINE_VERSION)
+            .values_list("listing_id", "right_id")
         )
     to_create = [
         Detection(
@@ -461,7 +474,9 @@ def _store(
             image_score=found[(listing_id, right_id)].image_score,
             signals=found[(listing_id, right_id)].signals,
             status=(
-                DetectionStatus.DISMISSED
+                DetectionStatus.HANDED_OVER
+                if (listing_id, right_id) in handed_over
+                else DetectionStatus.DISMISSED
                 if (listing_id, right_id) in dismissed
                 else DetectionStatus.OPEN
             ),

@@ -8,10 +8,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from listings.matching import ENGINE_VERSION, IMAGE_HASH_VERSION
-from listings.models import Detection, EngineRescan, Listing
+from listings.models import Detection, DetectionDismissal, EngineRescan, Listing
 from listings.services import rescan, scanning
 from listings.services.rescan import engine_rescan_open, engine_rescan_step
 from rightsholders.models import Right, RightImage
+from takedown.states import DetectionStatus, DismissReason
 from tests.listings.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +135,35 @@ def test_the_command_rescans_an_older_engine_s_listings_into_the_new_version(
     call_command("engine_rescan", "--status", stdout=status)
     assert "engine old: finished" in status.getvalue()
     assert f"engine {ENGINE_VERSION}: finished" in status.getvalue()
+
+
+def test_a_match_taken_into_a_complaint_stays_taken_after_a_rescan(world, monkeypatch):
+    # given two listings naming a mark, scanned by an older engine; one match handed over,
+    # the other dismissed
+    taken, dismissed = (
+        ListingFactory(platform=world.platform_a.platform, title=f"BRANDA replica bag {n}")
+        for n in (1, 2)
+    )
+    monkeypatch.setattr(scanning, "ENGINE_VERSION", "old")
+    scanning.listings_scan(listing_ids=[taken.pk, dismissed.pk])
+    Detection.objects.filter(listing=taken).update(status=DetectionStatus.HANDED_OVER)
+    old = Detection.objects.get(listing=dismissed)
+    DetectionDismissal.objects.create(
+        listing=dismissed, right=old.right, reason=DismissReason.GENUINE
+    )
+    Detection.objects.filter(pk=old.pk).update(status=DetectionStatus.DISMISSED)
+    engine_rescan_open(engine_version="old")
+    monkeypatch.undo()
+    # when the running engine re-scans them
+    call_command("engine_rescan", "--until-done", stdout=io.StringIO())
+    # then its rows keep what people did with the older rows: nothing is offered again
+    current = dict(
+        Detection.objects.filter(engine_version=ENGINE_VERSION).values_list("listing_id", "status")
+    )
+    assert current == {
+        taken.pk: DetectionStatus.HANDED_OVER,
+        dismissed.pk: DetectionStatus.DISMISSED,
+    }
 
 
 def test_an_engine_bump_alone_hashes_no_registered_image_again(world, monkeypatch):
