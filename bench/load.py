@@ -3,7 +3,9 @@
 
 Runs what production runs, on loopback, against a scratch PostgreSQL database
 (``bench_load``, dropped and created again) and Redis: gunicorn serving the app
-and Celery workers ingesting and scanning. The backlog is seeded with
+with the project's configuration (``takedown/gunicorn.conf.py``; ``--web-workers``,
+``--web-threads``, ``--keep-alive``, ``--max-requests`` and ``--[no-]preload``
+change it) and Celery workers ingesting and scanning. The backlog is seeded with
 ``bench/queue_page.py``'s ``seed`` (four platforms of unequal size, rights
 holders with verified word marks, ``--cases`` open cases, decided ones).
 
@@ -25,8 +27,10 @@ seconds; the workers ingest and scan them against the verified rights.
 Printed: p50 / p95 / p99 and count of each kind of request (every HTTP
 request is timed on its own, a redirect's target is a request of its own
 kind), errors by status (anything but 200 for a page, 302 for a form, 202 for
-a feed), listings ingested and scanned per second over the run, the backlog
-left, the CPU each process group used (as cores) and the load average.
+a feed), the kept-alive connections the server had closed and a moderator
+reopened as a browser does (see ``Session``; not errors), listings ingested
+and scanned per second over the run, the backlog left, the CPU each process
+group used (as cores), the database connections and the load average.
 
     .venv/bin/python bench/load.py                            # 50 users, 20,000 cases, 5 min
     .venv/bin/python bench/load.py --duration 60              # a shorter run
@@ -44,6 +48,8 @@ import json
 import os
 import random
 import re
+import runpy
+import select
 import subprocess
 import sys
 import tempfile
@@ -118,10 +124,11 @@ def seed(args: argparse.Namespace) -> tuple[list[str], str]:
 
 @dataclass
 class Results:
-    """Every request's time by kind, and the errors by kind and status, from all threads."""
+    """Every request's time by kind, the errors and the reconnections by kind, from all threads."""
 
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter = field(default_factory=Counter)
+    reconnects: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     recording: bool = False
     listings_pushed: int = 0
@@ -134,9 +141,32 @@ class Results:
             if problem:
                 self.errors[(kind, problem)] += 1
 
+    def reconnected(self, kind: str, why: str) -> None:
+        if not self.recording:
+            return
+        with self.lock:
+            self.reconnects[(kind, why)] += 1
+
+
+# What a socket raises when the server closed it: RemoteDisconnected (no status
+# line) is a ConnectionResetError.
+CLOSED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+IDLE_CLOSED = "idle connection found closed, reopened before sending"
+RESENT = "connection closed unanswered, reopened and sent again"
+
 
 class Session:
-    """One browser: a kept connection (reopened when the server closes it) and its cookies."""
+    """One browser: a kept-alive connection and its cookies.
+
+    As a browser does, a kept-alive connection the server closed while it sat
+    idle is reopened: checked before sending (readable while idle means the
+    server's FIN or RST is waiting), and, for the close that races the send,
+    the request is sent again once on a new connection if it cannot have been
+    acted on: a GET that got no answer, or any request whose sending failed.
+    A POST that was sent whole and got no answer is an error, never resent: a
+    decision must not be sent twice without anyone seeing it. A new
+    connection's failure, a second failure or a cut-off answer is an error.
+    """
 
     def __init__(self, base: str, results: Results) -> None:
         parts = urlsplit(base)
@@ -156,15 +186,30 @@ class Session:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         expected = 200 if method == "GET" else 302
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            self.results.add(kind, time.perf_counter() - started, type(exc).__name__)
-            return 0, b"", ""
+        started = time.perf_counter()  # a reconnection is part of the wait
+        for attempt in (1, 2):
+            # http.client keeps the socket after an answer without "Connection: close".
+            reused = self.conn.sock is not None
+            if reused and self.closed_while_idle():
+                self.conn.close()
+                self.results.reconnected(kind, IDLE_CLOSED)
+                reused = False
+            stage = "send"
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                stage = "status"
+                response = self.conn.getresponse()
+                stage = "body"
+                data = response.read()
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                self.conn.close()
+                unanswered = stage == "send" or (stage == "status" and method == "GET")
+                if attempt == 1 and reused and isinstance(exc, CLOSED) and unanswered:
+                    self.results.reconnected(kind, RESENT)
+                    continue
+                self.results.add(kind, time.perf_counter() - started, type(exc).__name__)
+                return 0, b"", ""
         elapsed = time.perf_counter() - started
         for header in response.msg.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
@@ -177,6 +222,11 @@ class Session:
             problem = "302 to the login page"
         self.results.add(kind, elapsed, problem)
         return response.status, data, location
+
+    def closed_while_idle(self) -> bool:
+        """Whether the kept-alive socket is readable before a request: the server closed it."""
+        sock = self.conn.sock
+        return sock is not None and bool(select.select([sock], [], [], 0)[0])
 
     def log_in(self, username: str) -> None:
         self.request("login", "GET", "/accounts/login/")
@@ -318,6 +368,16 @@ def pusher(
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
+def backends(conn: psycopg.Connection) -> int:
+    """Connections to the bench's database other than this poll's (web threads, workers)."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def pipeline(conn: psycopg.Connection, since: str) -> tuple[int, int, int]:
     """Lines accepted by ingestion, listings scanned since ``since``, and feeds not done."""
     row = conn.execute(
@@ -331,6 +391,70 @@ def pipeline(conn: psycopg.Connection, since: str) -> tuple[int, int, int]:
     ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])
+
+
+# gunicorn ------------------------------------------------------------------------
+
+GUNICORN_CONFIG = ROOT / "takedown" / "gunicorn.conf.py"
+
+
+def web_command_line(args: argparse.Namespace) -> list[str]:
+    """gunicorn options that override the project's configuration where the bench asks."""
+    options = []
+    if args.web_workers is not None:
+        options += ["--workers", str(args.web_workers)]
+    if args.web_threads == 1:
+        options += ["--worker-class", "sync", "--threads", "1"]
+    elif args.web_threads is not None:
+        options += ["--worker-class", "gthread", "--threads", str(args.web_threads)]
+    if args.keep_alive is not None:
+        options += ["--keep-alive", str(args.keep_alive)]
+    if args.max_requests is not None:
+        options += ["--max-requests", str(args.max_requests)]
+    if args.preload:
+        options += ["--preload"]
+    return options
+
+
+def web_config_file(args: argparse.Namespace, folder: Path) -> Path:
+    """The project's gunicorn configuration, or (``--no-preload``) a copy without preload_app.
+
+    gunicorn has ``--preload`` but no option to turn a configuration's off.
+    """
+    if args.preload is not False:
+        return GUNICORN_CONFIG
+    copy = folder / "gunicorn.conf.py"
+    copy.write_text(GUNICORN_CONFIG.read_text() + "\npreload_app = False\n")
+    return copy
+
+
+def gunicorn_config(args: argparse.Namespace) -> dict:
+    """The settings gunicorn runs with: the project's file, then the bench's options."""
+    config = runpy.run_path(str(GUNICORN_CONFIG))
+    if args.web_workers is not None:
+        config["workers"] = args.web_workers
+    if args.web_threads is not None:
+        config["threads"] = args.web_threads
+        config["worker_class"] = "sync" if args.web_threads == 1 else "gthread"
+    if args.keep_alive is not None:
+        config["keepalive"] = args.keep_alive
+    if args.max_requests is not None:
+        config["max_requests"] = args.max_requests
+    if args.preload is not None:
+        config["preload_app"] = args.preload
+    return config
+
+
+def describe(config: dict) -> str:
+    """gunicorn's setup in one line for the figures."""
+    if config.get("worker_class", "sync") == "sync":
+        shape = f"gunicorn sync x{config['workers']}"
+    else:
+        shape = f"gunicorn gthread {config['workers']} x {config['threads']} threads"
+        shape += f", keep-alive {config.get('keepalive', 2)} s"
+    if config.get("max_requests"):
+        shape += f", max-requests {config['max_requests']}"
+    return shape + (", preloaded" if config.get("preload_app") else "")
 
 
 # Main ----------------------------------------------------------------------------
@@ -348,15 +472,20 @@ def main() -> None:
     )
     parser.add_argument("--feed-rate", type=float, default=350, help="listings pushed a second")
     parser.add_argument("--batch", type=int, default=1000, help="listings a feed")
-    parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--web-workers", type=int, help="gunicorn worker processes (default: the config's)"
+    )
     parser.add_argument(
         "--web-threads",
         type=int,
-        default=1,
-        help="threads a gunicorn worker (more than 1: the gthread worker class; 1: sync)",
+        help="threads a gunicorn worker (1: the sync worker class; default: the config's)",
     )
+    parser.add_argument("--keep-alive", type=int, help="gunicorn --keep-alive seconds")
+    parser.add_argument("--max-requests", type=int, help="gunicorn --max-requests (0: never)")
     parser.add_argument(
-        "--preload", action="store_true", help="gunicorn --preload (import the app before forking)"
+        "--preload",
+        action=argparse.BooleanOptionalAction,
+        help="import the app before forking (default: the config's)",
     )
     parser.add_argument(
         "--workers", default="2x1", help="Celery workers as PROCESSESxCONCURRENCY (as end_to_end)"
@@ -418,14 +547,12 @@ def main() -> None:
         return proc
 
     try:
-        web_options = ["--workers", str(args.web_workers)]
-        if args.web_threads > 1:
-            web_options += ["--worker-class", "gthread", "--threads", str(args.web_threads)]
-        if args.preload:
-            web_options.append("--preload")
+        web_options = web_command_line(args)
+        web_config = gunicorn_config(args)
         web = spawn(
-            [sys.executable, "-m", "gunicorn", "takedown.wsgi", "--bind", f"127.0.0.1:{args.port}",
-             *web_options, "--timeout", "120", "--backlog", "2048", "--log-level", "warning"],
+            [sys.executable, "-m", "gunicorn", "-c", str(web_config_file(args, var_dir)), "takedown.wsgi",
+             "--bind", f"127.0.0.1:{args.port}", *web_options, "--backlog", "2048",
+             "--log-level", "warning"],
             logs / "web.log",
         )  # fmt: skip
         workers = [
@@ -456,7 +583,7 @@ def main() -> None:
         wait_http(base)
         time.sleep(3)  # the workers connect to the broker
 
-        LOGINS_AT_ONCE[0] = threading.Semaphore(args.web_workers)
+        LOGINS_AT_ONCE[0] = threading.Semaphore(web_config["workers"])
         results = Results()
         stop_at = [float("inf")]
         sessions = [Session(base, results) for _ in usernames]
@@ -470,9 +597,7 @@ def main() -> None:
         print(
             f"machine: {os.cpu_count()} cores; {args.cases:,} open cases; {args.users} moderators "
             f"thinking {args.think:g} s a page; feeds of {args.batch} listings at "
-            f"{args.feed_rate:g} listings/s; web: gunicorn x{args.web_workers} "
-            + (f"(gthread x{args.web_threads})" if args.web_threads > 1 else "(sync)")
-            + (", preloaded; " if args.preload else "; ")
+            f"{args.feed_rate:g} listings/s; web: {describe(web_config)}; "
             + f"workers: {worker_processes} x celery prefork -c {concurrency}; "
             f"load average before {os.getloadavg()[0]:.1f}"
         )
@@ -493,6 +618,7 @@ def main() -> None:
         poll = psycopg.connect(dsn, autocommit=True)
         since = poll.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
         ingested_0, scanned_0, _ = pipeline(poll, since)
+        peak_backends = backends(poll)
         cpu_before = cpu_seconds(roots)
         results.recording = True
         t0 = time.monotonic()
@@ -503,6 +629,7 @@ def main() -> None:
             while time.monotonic() < stop_at[0]:
                 time.sleep(min(30.0, max(0.0, stop_at[0] - time.monotonic())))
                 ingested, scanned, pending = pipeline(poll, since)
+                peak_backends = max(peak_backends, backends(poll))
                 elapsed = time.monotonic() - t0
                 print(
                     f"  {elapsed:5.0f} s: {sum(len(v) for v in results.times.values()):,} "
@@ -549,6 +676,9 @@ def main() -> None:
         print(f"errors: {errors}" + "".join(
             f"\n  {kind}: {problem} x{count}" for (kind, problem), count in sorted(results.errors.items())
         ))  # fmt: skip
+        print(f"reconnections (not errors): {sum(results.reconnects.values())}" + "".join(
+            f"\n  {kind}: {why} x{count}" for (kind, why), count in sorted(results.reconnects.items())
+        ))  # fmt: skip
         print(
             f"feeds: {pushed:,} listings pushed ({pushed / elapsed:.0f}/s), "
             f"{ingested - ingested_0:,} ingested ({(ingested - ingested_0) / elapsed:.0f}/s), "
@@ -569,6 +699,10 @@ def main() -> None:
                 f"feed pushes); PostgreSQL CPU a listing ingested: "
                 f"{cpu_used['postgres'] / max(1, ingested - ingested_0) * 1000:.2f} ms (with the pages' queries)"
             )
+        print(
+            f"PostgreSQL connections to {args.database}: at most {peak_backends} "
+            "(sampled every 30 s: web threads' persistent ones, workers')"
+        )
         print(
             "peak RSS: "
             + ", ".join(f"{role} {memory.peak_total[role] / 2**20:.0f} MB" for role in roots)

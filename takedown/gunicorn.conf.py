@@ -1,0 +1,42 @@
+"""gunicorn's settings for the workbench's web tier.
+
+    gunicorn -c takedown/gunicorn.conf.py takedown.wsgi --bind 0.0.0.0:8000
+
+Command-line options override these (``--workers 8``), as does
+``GUNICORN_CMD_ARGS``. ``WEB_CONCURRENCY`` sets the worker processes and
+``GUNICORN_THREADS`` the threads each. The figures behind each value are in
+docs/reliability.md, "Load".
+"""
+
+import os
+
+# gthread: a worker process runs ``threads`` requests at once. A moderator's
+# request spends much of its time waiting for PostgreSQL; a sync worker sits
+# idle through that wait while the next request queues for a free worker.
+# On 2 cores with 50 moderators and 350 listings/s of feeds, 5 sync workers
+# left pages p95 at 1.6-2.4 s, 2 x 4 threads at 1.4 s, 2 x 8 threads at
+# 0.6 s, on the same loaded machine (docs/reliability.md, "Load").
+worker_class = "gthread"
+# One process per core: a process runs Python on one core at a time (the
+# GIL), and its threads overlap their database waits. More processes of
+# fewer threads (4 x 4, 3 x 4) spent more CPU a request and queued longer.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# Long enough for a page's own follow-ups (the page a form redirects to, its
+# static files), shorter than any moderator's reading: a connection the
+# server closes while the client may be sending races that request (5 s,
+# inside 2.5-7.5 s of reading, failed 1-2 decisions a minute), and a kept
+# connection stays tied to one worker process, busy or not.
+keepalive = 2
+# Recycle a worker after this many requests (jitter: not all at once), so
+# that memory a long-lived process accumulates is given back.
+max_requests = 2000
+max_requests_jitter = 200
+# Import Django once in the master: a recycled worker is forked ready instead
+# of importing the project again (1.5 s of CPU on the development VM), and the workers
+# share the imported code's memory. A code change needs a restart, not a HUP.
+preload_app = True
+# gthread's heartbeat is its event loop, so a slow request does not count
+# against it; a feed push streams up to TAKEDOWN_FEED_MAX_BYTES to storage.
+timeout = 60
+graceful_timeout = 30
