@@ -701,7 +701,7 @@ def listing_decode(
 
     The views are hashed from the gray image ``decode_small_with_gray`` derives
     from the same decode, which matches the engine's own (``listing_view_hashes``
-    of the bytes) within a gray level: on the end-to-end bench's 800-px JPEGs
+    of the bytes) within a gray level or two: on the end-to-end bench's 800-px JPEGs
     93 % of view hashes are the same bit for bit, the rest move as a JPEG
     re-encode moves them (see docs/benchmarks.md, "Image matching").
     ``max_side`` must be at least MIN_WORK_SIDE.

@@ -85,9 +85,10 @@ def decode_small_with_gray(
     conversion to luma, box-reduced by the ratio of the draft scale
     ``decode_small_gray`` would pick to this one: the mean of an 8 x 8 block
     is its DCT's DC term, so a 1/4-scale decode reduced by 2 gives the
-    1/8-scale luma within a gray level of rounding (bit for bit when both
-    scales are the same, and for formats without draft mode, but for the luma
-    of a saturated colour that RGB clips). Decoding in YCbCr to keep the
+    1/8-scale luma within a gray level of rounding, two where a resize to
+    ``gray_max_side`` follows (bit for bit when both scales are the same, and
+    for formats without draft mode, but for the luma of a saturated colour
+    that RGB clips). Decoding in YCbCr to keep the
     stored luma cost more: Pillow's own YCbCr -> RGB conversion is slower
     than libjpeg's. ``gray_min_side`` must not exceed ``max_side``: the gray
     image cannot be finer than the decode.
@@ -115,9 +116,10 @@ def decode_small_with_gray(
 
 
 def _draft_scale(size: tuple[int, int], side: int) -> int:
-    # The DCT scale JpegImageFile.draft picks for a requested (side, side).
+    # The DCT scale JpegImageFile.draft picks for a requested (side, side):
+    # 1 for a picture smaller than that.
     ratio = min(size[0] // side, size[1] // side)
-    return next(s for s in (8, 4, 2, 1) if ratio >= s)
+    return next((s for s in (8, 4, 2) if ratio >= s), 1)
 
 
 def _decode(

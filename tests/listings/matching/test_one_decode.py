@@ -100,6 +100,32 @@ def test_a_rotated_jpeg_decoded_once_is_upright_in_both_images():
     assert levels(gray, engine) <= 1
 
 
+@pytest.mark.parametrize(
+    ("label", "picture"),
+    [
+        ("smaller than the engine's side", photo(60, seed=4)),
+        ("a wide banner", photo(1000, seed=5).resize((1000, 300))),
+        ("odd sides", photo(801, seed=6).resize((801, 613))),
+        ("grayscale", photo(800, seed=7).convert("L")),
+        ("CMYK", photo(800, seed=8).convert("CMYK")),
+    ],
+)
+def test_other_jpegs_decoded_once_match_the_two_decodes(label, picture):
+    # given a JPEG of another size or colour space
+    data = encoded(picture, "JPEG")
+    # when it is decoded once
+    image, gray = one_decode(data)
+    # then both images have the two decodes' sizes, the RGB one bit for bit,
+    # the gray within a level (two where a LANCZOS resize to 128 px follows:
+    # its negative lobes can add up two neighbours' differences)
+    engine = decode_small_gray(data, max_side=WORK_SIDE, min_side=MIN_WORK_SIDE)
+    colour = decode_small(data, max_side=160)
+    assert gray.size == engine.size, label
+    assert levels(gray, engine) <= 2, label
+    assert image.size == colour.size, label
+    assert levels(image, colour) == 0, label
+
+
 def test_a_gray_image_finer_than_the_decode_is_refused():
     # given a JPEG
     data = encoded(photo(800), "JPEG")
