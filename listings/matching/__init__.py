@@ -9,7 +9,7 @@ unconfigured to keep it that way.
 # stored before a new version are marked due for a re-scan in the background
 # (listings.services.rescan): bump it with any change that alters what the
 # engine matches.
-ENGINE_VERSION = "2026.12.1"
+ENGINE_VERSION = "2026.12.2"
 # The version of the image hashes stored with registered images
 # (RightImage.match_engine) and listing image blobs (ImageBlob.view_hashes
 # "engine"): hashes of another version are recomputed, never compared. Bump it

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from listings.matching import ENGINE_VERSION
+from listings.matching import IMAGE_HASH_VERSION
 from listings.matching.categories import category_classes
 from listings.matching.common_words import is_ordinary_word
 from listings.matching.stored import (
@@ -58,7 +58,7 @@ def test_registered_hashes_survive_storage_bit_for_bit():
 def test_view_hashes_survive_storage_and_another_engine_s_are_ignored():
     hashes = np.array([[2**64 - 1, 7], [0, 2**40]], dtype=np.uint64)
     stored = encode_views(["whole", "trimmed"], hashes)
-    assert stored["engine"] == ENGINE_VERSION
+    assert stored["engine"] == IMAGE_HASH_VERSION
     views, back = decode_views(stored)
     assert views == ["whole", "trimmed"] and back.tolist() == hashes.tolist()
     assert decode_views({**stored, "engine": "older"}) is None
