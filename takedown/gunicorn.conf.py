@@ -13,15 +13,16 @@ import os
 # gthread: a worker process runs ``threads`` requests at once. A moderator's
 # request spends much of its time waiting for PostgreSQL; a sync worker sits
 # idle through that wait while the next request queues for a free worker.
-# On 2 cores with 50 moderators and 350 listings/s of feeds, 5 sync workers
-# left pages p95 at 1.6-2.4 s, 2 x 4 threads at 1.4 s, 2 x 8 threads at
-# 0.6 s, on the same loaded machine (docs/reliability.md, "Load").
+# Threads of one process share one core at a time (the GIL; most likely a
+# request waits for it after each of its queries while a neighbour runs),
+# so many threads a process lengthen the tail on a quiet machine (pages p95 on
+# 2 cores, 50 moderators, 350 listings/s: 2 x 8 threads 500-529 ms, 4 x 4
+# 500, 4 x 2 347-375, sync x5 374) while more requests at once shorten it when
+# other jobs take the cores (sync x5 1.6-2.4 s, 2 x 8 0.6-0.9 s). Two
+# processes a core of two threads each: docs/reliability.md, "Load".
 worker_class = "gthread"
-# One process per core: a process runs Python on one core at a time (the
-# GIL), and its threads overlap their database waits. More processes of
-# fewer threads (4 x 4, 3 x 4) spent more CPU a request and queued longer.
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 8))
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # Long enough for a page's own follow-ups (the page a form redirects to, its
 # static files), shorter than any moderator's reading: a connection the
 # server closes while the client may be sending races that request (5 s,

@@ -116,7 +116,7 @@ TEMPLATES = [
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     # Persistent connections are per thread: a web machine holds up to
-    # gunicorn's workers x threads of them (takedown/gunicorn.conf.py: 16 on
+    # gunicorn's workers x threads of them (takedown/gunicorn.conf.py: 8 on
     # two cores), a Celery worker one per process. Their sum over all machines
     # must stay under PostgreSQL's max_connections (100 by default).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
