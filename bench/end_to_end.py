@@ -541,7 +541,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         web = spawn(
-            [sys.executable, "-m", "gunicorn", "takedown.wsgi", "--bind",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "takedown" / "gunicorn.conf.py"), "takedown.wsgi", "--bind",
              f"127.0.0.1:{args.port}", "--workers", str(args.web_workers), "--timeout", "600",
              "--log-level", "warning"],
             logs / "web.log",

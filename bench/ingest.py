@@ -201,7 +201,8 @@ def main() -> None:
 
     base = f"http://127.0.0.1:{args.port}"
     web = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "takedown.wsgi", "--bind", f"127.0.0.1:{args.port}",
+        [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "takedown" / "gunicorn.conf.py"), "takedown.wsgi",
+         "--bind", f"127.0.0.1:{args.port}",
          "--workers", str(args.web_workers), "--timeout", "600", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip

@@ -33,6 +33,8 @@ import psutil
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
+# The web tier starts as production starts it (README): gunicorn with the project's settings.
+GUNICORN_CONF = ROOT / "takedown" / "gunicorn.conf.py"
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import push, wait_http  # noqa: E402
@@ -392,6 +394,8 @@ class Services:
                     python,
                     "-m",
                     "gunicorn",
+                    "-c",
+                    str(GUNICORN_CONF),
                     "takedown.wsgi",
                     "--bind",
                     f"127.0.0.1:{self.web_port}",
