@@ -22,7 +22,6 @@ import hashlib
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import run  # noqa: E402
+from bench.queue_page import django_on_scratch_database  # noqa: E402
 
 PER_COMPLAINT = 100
 
@@ -56,18 +55,7 @@ def main() -> None:
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     env.pop("CELERY_BROKER_URL", None)
-    admin = f"{args.postgres}/postgres"
-    quiet = {"stdout": subprocess.DEVNULL}
-    run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {args.database}"], env, **quiet)
-    run(["psql", admin, "-qc", f"CREATE DATABASE {args.database}"], env, **quiet)
-    run([sys.executable, "manage.py", "migrate", "-v0"], env)
-
-    os.environ.clear()
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "takedown.settings")
-    import django
-
-    django.setup()
+    django_on_scratch_database(args.postgres, args.database, reuse=False, env=env)
     import logging
 
     from django.core.files.base import ContentFile
